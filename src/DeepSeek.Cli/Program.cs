@@ -1,0 +1,3 @@
+using DeepSeek.Cli;
+
+return DeepSeekCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,106 @@
+namespace DeepSeek.Onnx.Diagnostics;
+
+/// <summary>
+/// Every build and engine diagnostic (<c>DSB0xxx</c>) in one place. Each has an entry in docs/diagnostics.md;
+/// ids are never reused.
+/// </summary>
+public static class DiagnosticIds
+{
+    // 0001-0009: the model file itself.
+    /// <summary>DSB0001: Model file not found.</summary>
+    public static readonly DiagnosticDescriptor FileNotFound = new("DSB0001", "Model file not found",
+        "check the path; relative paths are taken from the current directory");
+    /// <summary>DSB0002: Model file is empty.</summary>
+    public static readonly DiagnosticDescriptor FileEmpty = new("DSB0002", "Model file is empty",
+        "the file has no bytes; export or download the model again");
+    /// <summary>DSB0003: Not an ONNX model.</summary>
+    public static readonly DiagnosticDescriptor NotOnnx = new("DSB0003", "Not an ONNX model",
+        "pass an ONNX model (.onnx), a serialized onnx.ModelProto");
+    /// <summary>DSB0004: Truncated model.</summary>
+    public static readonly DiagnosticDescriptor Truncated = new("DSB0004", "Truncated model",
+        "the file ends before the model does; download or export it again");
+    /// <summary>DSB0005: Unsupported IR version.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedIrVersion = new("DSB0005", "Unsupported IR version",
+        "convert the model to an IR version from 3 to 11 (for example with onnx.version_converter)");
+    /// <summary>DSB0006: Model too large for one protobuf file.</summary>
+    public static readonly DiagnosticDescriptor ModelTooLarge = new("DSB0006", "Model too large for one protobuf file",
+        "save the weights as external data (onnx.save_model(..., save_as_external_data=True)) so the .onnx file stays under 2 GB");
+    /// <summary>DSB0007: Cannot read the file.</summary>
+    public static readonly DiagnosticDescriptor ReadFailed = new("DSB0007", "Cannot read the file",
+        "check that the file exists and that you may read it");
+    /// <summary>DSB0008: Model nesting too deep.</summary>
+    public static readonly DiagnosticDescriptor NestingTooDeep = new("DSB0008", "Model nesting too deep",
+        "the model nests subgraphs deeper than the reader allows; flatten control flow or check that the file is not corrupt");
+
+    // 0010-0019: external data.
+    /// <summary>DSB0010: External data outside the model's folder.</summary>
+    public static readonly DiagnosticDescriptor ExternalDataOutsideModelFolder = new("DSB0010", "External data outside the model's folder",
+        "external data locations must be relative paths inside the model's folder; move the data file next to the model and fix its location");
+    /// <summary>DSB0011: External data file not found.</summary>
+    public static readonly DiagnosticDescriptor ExternalDataMissing = new("DSB0011", "External data file not found",
+        "copy the external data file next to the model, at the location the model names");
+    /// <summary>DSB0012: External data range outside the file.</summary>
+    public static readonly DiagnosticDescriptor ExternalDataOutOfRange = new("DSB0012", "External data range outside the file",
+        "the offset and length point past the end of the data file; the data file does not belong to this model or is truncated");
+    /// <summary>DSB0013: Malformed external data entry.</summary>
+    public static readonly DiagnosticDescriptor ExternalDataMalformed = new("DSB0013", "Malformed external data entry",
+        "an external tensor needs a 'location' and integer 'offset'/'length' values; re-export the model");
+
+    // 0020-0029: tensors.
+    /// <summary>DSB0020: Invalid tensor dimensions.</summary>
+    public static readonly DiagnosticDescriptor InvalidTensorDims = new("DSB0020", "Invalid tensor dimensions",
+        "dimensions must be non-negative and their product must fit in 64 bits; the model is corrupt");
+    /// <summary>DSB0021: Tensor data does not match its dimensions.</summary>
+    public static readonly DiagnosticDescriptor TensorDataLengthMismatch = new("DSB0021", "Tensor data does not match its dimensions",
+        "the tensor holds a different amount of data than its dims declare; the model is corrupt or was written by a faulty exporter");
+    /// <summary>DSB0022: Unknown tensor data type.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedDataType = new("DSB0022", "Unknown tensor data type",
+        "the data type is undefined or newer than this tool knows; re-export with a standard ONNX data type");
+
+    // 0030-0039: graph structure.
+    /// <summary>DSB0030: Graph has a cycle.</summary>
+    public static readonly DiagnosticDescriptor GraphCycle = new("DSB0030", "Graph has a cycle",
+        "an ONNX graph must be acyclic; fix the node inputs that feed a node's output back into itself");
+    /// <summary>DSB0031: Node input is never produced.</summary>
+    public static readonly DiagnosticDescriptor DanglingInput = new("DSB0031", "Node input is never produced",
+        "every node input must be a graph input, an initializer or another node's output; fix or remove the node");
+    /// <summary>DSB0032: Value produced more than once.</summary>
+    public static readonly DiagnosticDescriptor DuplicateValue = new("DSB0032", "Value produced more than once",
+        "each value name may be produced once (by a graph input, an initializer or one node output); rename one of them");
+    /// <summary>DSB0033: Graph output is never produced.</summary>
+    public static readonly DiagnosticDescriptor GraphOutputNotProduced = new("DSB0033", "Graph output is never produced",
+        "every graph output must be produced by a node, an input or an initializer");
+    /// <summary>DSB0034: Missing opset import.</summary>
+    public static readonly DiagnosticDescriptor MissingOpsetImport = new("DSB0034", "Missing opset import",
+        "add an opset_import entry for every operator domain the graph uses");
+    /// <summary>DSB0035: Model has no graph.</summary>
+    public static readonly DiagnosticDescriptor MissingGraph = new("DSB0035", "Model has no graph",
+        "the model declares no graph to run; re-export it");
+
+    // 0040-0049: writing.
+    /// <summary>DSB0040: Cannot write the output.</summary>
+    public static readonly DiagnosticDescriptor WriteFailed = new("DSB0040", "Cannot write the output",
+        "check that the output folder exists, that you may write there and that the disk has room");
+    /// <summary>DSB0041: Output would overwrite the input.</summary>
+    public static readonly DiagnosticDescriptor OutputIsInput = new("DSB0041", "Output would overwrite the input",
+        "choose an output path other than the source model; the source model is never modified");
+
+    // 0090-0099: the command line and the tool itself.
+    /// <summary>DSB0090: Invalid command line.</summary>
+    public static readonly DiagnosticDescriptor InvalidArguments = new("DSB0090", "Invalid command line",
+        "run 'deepseek --help' for the verbs and their options");
+    /// <summary>DSB0099: Internal error.</summary>
+    public static readonly DiagnosticDescriptor InternalError = new("DSB0099", "Internal error",
+        "this is a bug in DeepSeek; please report it with the model that caused it");
+
+    /// <summary>All descriptors, for documentation checks.</summary>
+    public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
+    [
+        FileNotFound, FileEmpty, NotOnnx, Truncated, UnsupportedIrVersion, ModelTooLarge, ReadFailed, NestingTooDeep,
+        ExternalDataOutsideModelFolder, ExternalDataMissing, ExternalDataOutOfRange, ExternalDataMalformed,
+        InvalidTensorDims, TensorDataLengthMismatch, UnsupportedDataType,
+        GraphCycle, DanglingInput, DuplicateValue, GraphOutputNotProduced, MissingOpsetImport, MissingGraph,
+        WriteFailed, OutputIsInput,
+        InvalidArguments, InternalError,
+    ];
+}

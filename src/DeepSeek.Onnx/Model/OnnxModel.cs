@@ -1,0 +1,78 @@
+using DeepSeek.Onnx.IO;
+using DeepSeek.Onnx.Protobuf;
+
+namespace DeepSeek.Onnx.Model;
+
+/// <summary>One operator set a model imports.</summary>
+/// <param name="Domain">The domain; <c>""</c> (shown as <c>ai.onnx</c>) for the standard operators, <c>com.microsoft</c> for ONNX Runtime's.</param>
+/// <param name="Version">The opset version.</param>
+public sealed record OpsetImport(string Domain, long Version)
+{
+    /// <summary>The domain as people write it: <c>ai.onnx</c> for the default domain.</summary>
+    public string DisplayDomain => Domain.Length == 0 ? "ai.onnx" : Domain;
+}
+
+/// <summary>
+/// An ONNX model: the <see cref="ModelProto"/> and where it came from (the folder that external data is relative to).
+/// Read one with <see cref="Load"/>, write it with <see cref="Save"/>.
+/// </summary>
+public sealed class OnnxModel
+{
+    /// <summary>Wraps a model message. <paramref name="baseDirectory"/> is the folder external data locations are relative to.</summary>
+    public OnnxModel(ModelProto proto, string? displayPath = null, string? baseDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(proto);
+        Proto = proto;
+        DisplayPath = displayPath ?? "<memory>";
+        BaseDirectory = baseDirectory;
+        Graph = new OnnxGraph(proto.Graph ?? new GraphProto(), "main", this);
+    }
+
+    /// <summary>The underlying protobuf message.</summary>
+    public ModelProto Proto { get; }
+
+    /// <summary>The path as the user gave it, used in messages.</summary>
+    public string DisplayPath { get; }
+
+    /// <summary>The folder that external data locations are relative to; null for a model not read from a file.</summary>
+    public string? BaseDirectory { get; }
+
+    /// <summary>The full path of the file the model was read from, when it was.</summary>
+    public string? SourcePath { get; init; }
+
+    /// <summary>The main graph.</summary>
+    public OnnxGraph Graph { get; }
+
+    /// <summary>The IR version.</summary>
+    public long IrVersion => Proto.IrVersion;
+
+    /// <summary>The operator sets imported, in file order.</summary>
+    public IReadOnlyList<OpsetImport> Opsets => Proto.OpsetImport.Select(o => new OpsetImport(o.Domain, o.Version)).ToArray();
+
+    /// <summary>The imported version of <paramref name="domain"/> (<c>""</c> or <c>ai.onnx</c> for the standard operators), or null.</summary>
+    public long? GetOpsetVersion(string domain)
+    {
+        var normalized = NormalizeDomain(domain);
+        foreach (var opset in Proto.OpsetImport)
+        {
+            if (NormalizeDomain(opset.Domain) == normalized)
+            {
+                return opset.Version;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether the model keeps any tensor in external files.</summary>
+    public bool HasExternalData => Graph.Weights().Any(w => w.Location == WeightLocation.External || w.ExternalFile is not null);
+
+    /// <summary>Reads and validates a model file. See <see cref="ModelReader.Read"/>.</summary>
+    public static OnnxModel Load(string path, ModelReadOptions? options = null) => ModelReader.Read(path, options);
+
+    /// <summary>Writes the model atomically. See <see cref="ModelWriter.Write"/>.</summary>
+    public void Save(string path, ModelWriteOptions? options = null) => ModelWriter.Write(this, path, options);
+
+    /// <summary><c>""</c> and <c>ai.onnx</c> name the same domain.</summary>
+    public static string NormalizeDomain(string? domain) => string.IsNullOrEmpty(domain) || domain == "ai.onnx" ? "" : domain;
+}
