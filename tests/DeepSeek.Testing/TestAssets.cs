@@ -1,0 +1,27 @@
+using System.Reflection;
+
+namespace DeepSeek.Testing;
+
+/// <summary>Paths of the real models and data the tests use.</summary>
+public static class TestAssets
+{
+    /// <summary>ResNet-18 from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (CNTK, IR 3, opset 8, 1x3x224x224 → 1x512x1x1).</summary>
+    public static string ResNet18 => Metadata("ResNet18Path");
+
+    /// <summary>The repository's tests/data folder.</summary>
+    public static string DataDirectory => Path.GetFullPath(Metadata("TestDataPath"));
+
+    /// <summary>The photographs in tests/data/images (see LICENSES.md there).</summary>
+    public static IReadOnlyList<string> Images => Directory.GetFiles(Path.Combine(DataDirectory, "images"), "*.png").Order(StringComparer.Ordinal).ToArray();
+
+    private static string Metadata(string key)
+    {
+        var value = typeof(TestAssets).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value;
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new InvalidOperationException($"assembly metadata {key} is not set; restore the test projects");
+        }
+
+        return value;
+    }
+}
