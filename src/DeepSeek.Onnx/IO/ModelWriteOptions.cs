@@ -4,8 +4,9 @@ namespace DeepSeek.Onnx.IO;
 public enum ExternalDataMode
 {
     /// <summary>
-    /// Keep the model's own choice: a model that has external data is written with external data (in one file next to
-    /// the model); any other model inline, unless it would pass the 2 GB protobuf limit.
+    /// Keep the model's own choice: tensors that are external stay external (in one file named after the new model),
+    /// tensors of at least the threshold join them when the model has external data or would pass the 2 GB protobuf
+    /// limit inline; any other model is written inline.
     /// </summary>
     Auto,
 

@@ -74,7 +74,11 @@ public static class ModelWriter
                 }
 
                 dataTemp = NewTemporary(dataPath, temporaries);
-                WriteExternal(copy, model, dataTemp, dataName, options, path, cancellationToken);
+                var keepExternal = options.ExternalData == ExternalDataMode.Auto;
+                if (WriteExternal(copy, model, dataTemp, dataName, options, keepExternal, path, cancellationToken) == 0)
+                {
+                    dataTemp = null; // nothing went out: no data file
+                }
             }
             else
             {
@@ -117,9 +121,11 @@ public static class ModelWriter
         
     }
 
-    private static void WriteExternal(OnnxModel copy, OnnxModel source, string dataTemp, string dataName, ModelWriteOptions options,
-        string displayPath, CancellationToken cancellationToken)
+    /// <summary>Moves tensor data into the data file; returns how many tensors went there.</summary>
+    private static int WriteExternal(OnnxModel copy, OnnxModel source, string dataTemp, string dataName, ModelWriteOptions options,
+        bool keepExternal, string displayPath, CancellationToken cancellationToken)
     {
+        var written = 0;
         var alignment = Math.Max(1, options.ExternalDataAlignment);
         using var data = new FileStream(dataTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize);
         foreach (var tensor in InitializersOf(copy))
@@ -133,7 +139,7 @@ public static class ModelWriter
             var elements = TensorData.ElementCount(tensor, displayPath);
             var size = DataTypes.ByteSize(tensor.DataType, elements);
             var external = ExternalDataInfo.IsExternal(tensor);
-            if (size < options.ExternalDataThreshold)
+            if (size < options.ExternalDataThreshold && !(keepExternal && external))
             {
                 if (external)
                 {
@@ -157,7 +163,10 @@ public static class ModelWriter
             tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
             tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.LongLength.ToString(CultureInfo.InvariantCulture) });
             tensor.DataLocation = TensorProto.Types.DataLocation.External;
+            written++;
         }
+
+        return written;
     }
 
     private static void Inline(OnnxModel copy, OnnxModel source, CancellationToken cancellationToken)
