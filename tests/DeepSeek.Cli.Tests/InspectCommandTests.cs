@@ -70,9 +70,7 @@ public sealed class InspectCommandTests
     public void Json_report_shows_symbolic_dims_constant_node_and_external_weights()
     {
         using var temp = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(temp.File("mlp.onnx"));
-        var external = temp.File("mlp-ext.onnx");
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 0 });
+        var external = MlpFiles.Write(temp, inlineName: "mlp.onnx", externalName: "mlp-ext.onnx").External;
 
         var (code, output, _) = CliRunner.Run("inspect", "--json", external);
 

@@ -13,9 +13,7 @@ public sealed class ExternalDataTests
     public void Weights_written_to_an_external_file_are_read_back_and_run_identically_in_onnx_runtime()
     {
         using var temp = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(temp.File("inline.onnx"));
-        var external = temp.File("external.onnx");
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 0 });
+        var (inline, external) = MlpFiles.Write(temp);
 
         Assert.True(File.Exists(external + ".data"));
         var model = OnnxModel.Load(external);
@@ -41,9 +39,7 @@ public sealed class ExternalDataTests
     public void An_external_model_written_inline_equals_the_original_bytes()
     {
         using var temp = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(temp.File("inline.onnx"));
-        var external = temp.File("external.onnx");
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 0 });
+        var (inline, external) = MlpFiles.Write(temp);
         var back = temp.File("back.onnx");
         OnnxModel.Load(external).Save(back, new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
 
@@ -55,9 +51,7 @@ public sealed class ExternalDataTests
     {
         using var source = new TempDirectory();
         using var target = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(source.File("inline.onnx"));
-        var external = source.File("m.onnx");
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 0 });
+        var (inline, external) = MlpFiles.Write(source);
 
         var copy = target.File("copy.onnx");
         OnnxModel.Load(external).Save(copy); // Auto keeps external data, in a file named after the new model
@@ -70,10 +64,8 @@ public sealed class ExternalDataTests
     public void Small_tensors_stay_inline_below_the_threshold()
     {
         using var temp = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(temp.File("inline.onnx"));
-        var external = temp.File("external.onnx");
         // w1 is 512 bytes, w2 256 bytes: with a 300-byte threshold only w1 goes out.
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 300 });
+        var external = MlpFiles.Write(temp, externalThreshold: 300).External;
         var model = OnnxModel.Load(external);
         Assert.True(ExternalDataInfo.IsExternal(model.Graph.Initializers.Single(t => t.Name == "w1")));
         Assert.False(ExternalDataInfo.IsExternal(model.Graph.Initializers.Single(t => t.Name == "w2")));
@@ -100,14 +92,12 @@ public sealed class ExternalDataTests
     public void The_writer_never_overwrites_the_source_model_or_its_data()
     {
         using var temp = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(temp.File("inline.onnx"));
+        var (inline, external) = MlpFiles.Write(temp);
         var before = File.ReadAllBytes(inline);
         var e = Assert.Throws<Diagnostics.DeepSeekException>(() => OnnxModel.Load(inline).Save(inline));
         Assert.Equal("DSB0041", e.Id);
         Assert.Equal(before, File.ReadAllBytes(inline));
 
-        var external = temp.File("external.onnx");
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 0 });
         var data = File.ReadAllBytes(external + ".data");
         e = Assert.Throws<Diagnostics.DeepSeekException>(() => OnnxModel.Load(external).Save(temp.File("other.onnx"),
             new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = "external.onnx.data" }));

@@ -26,9 +26,7 @@ public sealed class MutationTests(ITestOutputHelper output)
     public void Mutated_small_model_with_constants_and_external_data_gives_a_valid_model_or_a_diagnostic()
     {
         using var temp = new TempDirectory();
-        var inline = ModelBuilder.Mlp(8, 13).Save(temp.File("inline.onnx"));
-        var external = temp.File("external.onnx");
-        OnnxModel.Load(inline).Save(external, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataThreshold = 300 });
+        var external = MlpFiles.Write(temp, externalThreshold: 300).External;
         Run(File.ReadAllBytes(external), Count("DEEPSEEK_MUTATIONS", 2500) * 8, seed: 7, baseDirectory: temp.Path);
     }
 
