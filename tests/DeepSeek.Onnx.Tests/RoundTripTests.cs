@@ -44,7 +44,7 @@ public sealed class RoundTripTests
 
     public static TheoryData<long, long> IrAndOpsets => new()
     {
-        { 3, 8 }, { 4, 9 }, { 5, 10 }, { 6, 11 }, { 7, 12 }, { 7, 13 }, { 8, 15 }, { 9, 19 }, { 10, 21 },
+        { 3, 8 }, { 4, 9 }, { 5, 10 }, { 6, 11 }, { 7, 12 }, { 7, 13 }, { 8, 15 }, { 9, 19 }, { 10, 21 }, { 11, 23 },
     };
 
     [Theory]

@@ -34,6 +34,13 @@ public static class BadModels
             File.CreateSymbolicLink(Path.Combine(dir, "link.bin"), outside);
             return External(dir, "link.bin", writeData: false);
         }),
+        ["external-symlinked-folder-outside"] = ("DSB0010", dir =>
+        {
+            var outside = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "deepseek-outside-" + Guid.NewGuid().ToString("N"))).FullName;
+            File.WriteAllBytes(Path.Combine(outside, "w.bin"), new byte[8 * 16 * 4]);
+            Directory.CreateSymbolicLink(Path.Combine(dir, "weights"), outside);
+            return External(dir, "weights/w.bin", writeData: false);
+        }),
         ["external-missing-file"] = ("DSB0011", dir => External(dir, "absent.bin", writeData: false)),
         ["external-range-past-end"] = ("DSB0012", dir => External(dir, "w.bin", offset: 4096)),
         ["external-huge-length"] = ("DSB0021", dir => External(dir, "w.bin", length: 1L << 40)),

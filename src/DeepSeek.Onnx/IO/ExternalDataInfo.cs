@@ -86,17 +86,37 @@ public sealed record ExternalDataInfo(string Location, long Offset, long? Length
                 $"tensor {Names.Quote(tensorName)} keeps its data in {Names.Quote(location)}, which does not exist next to the model");
         }
 
-        if (info.LinkTarget is not null)
+        if (LeavesFolder(rootWithSeparator, full))
         {
-            var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-            if (target is null || !target.StartsWith(rootWithSeparator, StringComparison.Ordinal))
-            {
-                throw new DeepSeekException(DiagnosticIds.ExternalDataOutsideModelFolder, modelFile,
-                    $"tensor {Names.Quote(tensorName)} keeps its data in {Names.Quote(location)}, a link that leads outside the model's folder");
-            }
+            throw new DeepSeekException(DiagnosticIds.ExternalDataOutsideModelFolder, modelFile,
+                $"tensor {Names.Quote(tensorName)} keeps its data in {Names.Quote(location)}, which goes through a link that leads outside the model's folder");
         }
 
         return full;
+    }
+
+    /// <summary>Whether the file, or any folder between the model's folder and it, is a link that resolves outside the model's folder.</summary>
+    private static bool LeavesFolder(string rootWithSeparator, string full)
+    {
+        var relative = full[rootWithSeparator.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        var current = rootWithSeparator.TrimEnd(Path.DirectorySeparatorChar);
+        foreach (var segment in relative)
+        {
+            current = Path.Combine(current, segment);
+            FileSystemInfo entry = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (entry.LinkTarget is null)
+            {
+                continue;
+            }
+
+            var target = entry.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+            if (target is null || !Path.GetFullPath(target).StartsWith(rootWithSeparator, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static long ParseNonNegative(string? text, string key, TensorProto tensor, string modelFile)
