@@ -20,12 +20,18 @@ public static class DeepSeekCli
     public const int UsageError = 2;
 
     /// <summary>Parses <paramref name="args"/> and runs the verb, writing to the given writers.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive = false)
     {
         ArgumentNullException.ThrowIfNull(args);
+        var profilesFile = new Option<string?>("--profiles-file") { Description = "A JSON file of extra hardware profiles.", Recursive = true };
+        var progress = new ProgressWriter(error, interactive);
         var root = new RootCommand("DeepSeek for .NET: inspect, compress and verify ONNX models for a target device.")
         {
+            profilesFile,
             InspectCommand.Create(output, error),
+            CompressCommand.Create(output, error, profilesFile, progress),
+            EvalCommand.Create(output, error, progress),
+            ProfilesCommand.Create(output, error, profilesFile),
         };
 
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -1,3 +1,3 @@
 using DeepSeek.Cli;
 
-return DeepSeekCli.Run(args, Console.Out, Console.Error);
+return DeepSeekCli.Run(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected);

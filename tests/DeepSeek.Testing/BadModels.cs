@@ -46,6 +46,7 @@ public static class BadModels
         ["external-huge-length"] = ("DSB0021", dir => External(dir, "w.bin", length: 1L << 40)),
         ["external-bad-offset"] = ("DSB0013", dir => External(dir, "w.bin", offsetText: "-1")),
         ["dims-overflow"] = ("DSB0020", dir => Save(dir, "overflow.onnx", Mlp(m => Weight(m).Dims[0] = 1L << 40, m => Weight(m).Dims[1] = 1L << 40))),
+        ["bytes-overflow"] = ("DSB0020", dir => Save(dir, "bytes.onnx", Mlp(m => { Weight(m).DataType = 11; Weight(m).Dims.Clear(); Weight(m).Dims.Add(1L << 61); }))),
         ["dims-negative"] = ("DSB0020", dir => Save(dir, "negative.onnx", Mlp(m => Weight(m).Dims[0] = -8))),
         ["dims-disagree-with-data"] = ("DSB0021", dir => Save(dir, "mismatch.onnx", Mlp(m => Weight(m).Dims[0] = 9))),
         ["dims-huge-with-little-data"] = ("DSB0021", dir => Save(dir, "hugedims.onnx", Mlp(m => Weight(m).Dims[0] = 1L << 40))),

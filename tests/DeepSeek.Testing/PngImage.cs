@@ -141,6 +141,52 @@ public sealed class PngImage
         return result;
     }
 
+    /// <summary>A rectangle of the image.</summary>
+    public PngImage Crop(int left, int top, int width, int height)
+    {
+        var rgb = new byte[width * height * 3];
+        for (var y = 0; y < height; y++)
+        {
+            Rgb.AsSpan((((top + y) * Width) + left) * 3, width * 3).CopyTo(rgb.AsSpan(y * width * 3));
+        }
+
+        return new PngImage(width, height, rgb);
+    }
+
+    /// <summary>The image mirrored left to right.</summary>
+    public PngImage FlipHorizontal()
+    {
+        var rgb = new byte[Rgb.Length];
+        for (var y = 0; y < Height; y++)
+        {
+            for (var x = 0; x < Width; x++)
+            {
+                Rgb.AsSpan(((y * Width) + x) * 3, 3).CopyTo(rgb.AsSpan(((y * Width) + (Width - 1 - x)) * 3));
+            }
+        }
+
+        return new PngImage(Width, Height, rgb);
+    }
+
+    /// <summary>
+    /// Views for calibration and evaluation: the whole image, four corner crops and a centre crop (each 3/4 of the
+    /// image), and the mirror image of each: 12 views.
+    /// </summary>
+    public IEnumerable<PngImage> Views()
+    {
+        int w = Width * 3 / 4, h = Height * 3 / 4;
+        PngImage[] views =
+        [
+            this,
+            Crop(0, 0, w, h),
+            Crop(Width - w, 0, w, h),
+            Crop(0, Height - h, w, h),
+            Crop(Width - w, Height - h, w, h),
+            Crop((Width - w) / 2, (Height - h) / 2, w, h),
+        ];
+        return views.Concat(views.Select(v => v.FlipHorizontal()));
+    }
+
     private float Pixel(int x, int y, int channel) => Rgb[(((y * Width) + x) * 3) + channel];
 
     private static int Paeth(int a, int b, int c)

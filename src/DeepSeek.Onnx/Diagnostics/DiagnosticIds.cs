@@ -85,6 +85,52 @@ public static class DiagnosticIds
     public static readonly DiagnosticDescriptor OutputIsInput = new("DSB0041", "Output would overwrite the input",
         "choose an output path other than the source model; the source model is never modified");
 
+    // 0050-0059: data folders (calibration and evaluation samples).
+    /// <summary>DSB0050: Data folder not found.</summary>
+    public static readonly DiagnosticDescriptor DataFolderNotFound = new("DSB0050", "Data folder not found",
+        "check the path; relative paths are taken from the current directory");
+    /// <summary>DSB0051: Data folder holds no samples.</summary>
+    public static readonly DiagnosticDescriptor DataFolderEmpty = new("DSB0051", "Data folder holds no samples",
+        "put one sample per entry in the folder: test_data_set_* folders of input_*.pb files, .npy files (one-input models) or one subfolder per sample holding <input name>.npy");
+    /// <summary>DSB0052: Malformed .npy file.</summary>
+    public static readonly DiagnosticDescriptor MalformedNpy = new("DSB0052", "Malformed .npy file",
+        "save the array with numpy.save, in C order and with a numeric or bool dtype");
+    /// <summary>DSB0053: Sample does not match the model's inputs.</summary>
+    public static readonly DiagnosticDescriptor SampleMismatch = new("DSB0053", "Sample does not match the model's inputs",
+        "give every model input one tensor per sample, with the input's element type and shape; symbolic dimensions take any size");
+    /// <summary>DSB0054: Labels do not match the samples.</summary>
+    public static readonly DiagnosticDescriptor LabelsMismatch = new("DSB0054", "Labels do not match the samples",
+        "save labels.npy as int64 or int32 of shape [N], one label per sample in the samples' order");
+    /// <summary>DSB0055: Malformed tensor file.</summary>
+    public static readonly DiagnosticDescriptor MalformedTensorFile = new("DSB0055", "Malformed tensor file",
+        "write each input_<index>.pb and output_<index>.pb as one serialized onnx.TensorProto (onnx.numpy_helper.from_array(a, name).SerializeToString())");
+    /// <summary>DSB0056: Data folder too large.</summary>
+    public static readonly DiagnosticDescriptor DataFolderTooLarge = new("DSB0056", "Data folder too large",
+        "use fewer or smaller samples; a few hundred representative samples are enough to calibrate and evaluate");
+
+    // 0060-0069: compression.
+    /// <summary>DSB0060: Operator cannot be upgraded.</summary>
+    public static readonly DiagnosticDescriptor OperatorNotUpgradable = new("DSB0060", "Operator cannot be upgraded",
+        "re-export the model at opset 13 or later from its framework, or replace the operator with ones the upgrade knows");
+    /// <summary>DSB0061: Unknown or malformed hardware profile.</summary>
+    public static readonly DiagnosticDescriptor InvalidProfile = new("DSB0061", "Unknown or malformed hardware profile",
+        "name a profile that 'deepseek profiles' lists, or fix the profiles file");
+    /// <summary>DSB0062: No kernel for an operator on the target.</summary>
+    public static readonly DiagnosticDescriptor NoKernel = new("DSB0062", "No kernel for an operator on the target",
+        "choose another recipe or profile; the compressed model would fail at run time, so it was not written");
+    /// <summary>DSB0063: Accuracy budget missed.</summary>
+    public static readonly DiagnosticDescriptor AccuracyBudgetMissed = new("DSB0063", "Accuracy budget missed",
+        "raise the budget, give calibration data closer to real inputs, or choose a gentler recipe (int8-dynamic, fp16)");
+    /// <summary>DSB0064: Calibration data required.</summary>
+    public static readonly DiagnosticDescriptor CalibrationRequired = new("DSB0064", "Calibration data required",
+        "static INT8 needs sample inputs: pass --calibration DIR (Calibration metadata in MSBuild), or use int8-dynamic");
+    /// <summary>DSB0065: Invalid option value.</summary>
+    public static readonly DiagnosticDescriptor InvalidOption = new("DSB0065", "Invalid option value",
+        "see 'deepseek compress --help' for the accepted values");
+    /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
+    public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",
+        "check that the model and the data belong together; the message is ONNX Runtime's");
+
     // 0090-0099: the command line and the tool itself.
     /// <summary>DSB0090: Invalid command line.</summary>
     public static readonly DiagnosticDescriptor InvalidArguments = new("DSB0090", "Invalid command line",
@@ -101,6 +147,8 @@ public static class DiagnosticIds
         InvalidTensorDims, TensorDataLengthMismatch, UnsupportedDataType,
         GraphCycle, DanglingInput, DuplicateValue, GraphOutputNotProduced, MissingOpsetImport, MissingGraph,
         WriteFailed, OutputIsInput,
+        DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge,
+        OperatorNotUpgradable, InvalidProfile, NoKernel, AccuracyBudgetMissed, CalibrationRequired, InvalidOption, RuntimeFailed,
         InvalidArguments, InternalError,
     ];
 }

@@ -68,6 +68,13 @@ public static class TensorData
                 $"tensor {Names.Quote(tensor.Name)} is stored in segments, which no runtime supports", "re-export the model without segments");
         }
 
+        var bytesPerElement = DataTypes.BitsPerElement(tensor.DataType) / 8;
+        if (bytesPerElement > 1 && elements > long.MaxValue / bytesPerElement)
+        {
+            throw new DeepSeekException(DiagnosticIds.InvalidTensorDims, modelFile,
+                $"tensor {Names.Quote(tensor.Name)} declares dims [{string.Join(",", tensor.Dims)}], whose size in bytes overflows");
+        }
+
         var expectedBytes = DataTypes.ByteSize(tensor.DataType, elements);
         if (ExternalDataInfo.IsExternal(tensor))
         {

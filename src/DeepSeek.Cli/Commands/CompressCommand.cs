@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using DeepSeek.Engine.Compression;
+using DeepSeek.Engine.Profiles;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Engine.Verification;
+using DeepSeek.Onnx.Diagnostics;
+
+namespace DeepSeek.Cli.Commands;
+
+/// <summary><c>deepseek compress MODEL -o OUT [...]</c>: compress for a profile, verify in ONNX Runtime, write atomically.</summary>
+internal static class CompressCommand
+{
+    public static Command Create(TextWriter output, TextWriter error, Option<string?> profilesFile, IProgress<string> progress)
+    {
+        var model = new Argument<string>("MODEL") { Description = "The ONNX model to compress (never modified)." };
+        var outputPath = new Option<string>("--output", "-o") { Description = "Where to write the compressed model.", Required = true };
+        var profile = new Option<string?>("--profile") { Description = "Hardware profile (deepseek profiles); default: this machine's." };
+        var quantize = new Option<string>("--quantize") { Description = "none, int8, int8-dynamic, int8-static, fp16 or auto.", DefaultValueFactory = _ => "auto" };
+        var calibration = new Option<string?>("--calibration") { Description = "Folder of sample inputs for calibration and verification." };
+        var method = new Option<string>("--calibration-method") { Description = "minmax or percentile.", DefaultValueFactory = _ => "minmax" };
+        var prune = new Option<string?>("--prune") { Description = "Fraction of weights to prune (not available yet)." };
+        var pruneMode = new Option<string?>("--prune-mode") { Description = "magnitude, channel-l1 or channel-l2 (not available yet)." };
+        var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
+        var budget = new Option<string?>("--accuracy-budget") { Description = "For example 1%: fail (DSB0063) when the compressed model loses more." };
+        var report = new Option<string?>("--report") { Description = "Write a JSON report (docs/compress-report.md)." };
+        var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
+        {
+            model, outputPath, profile, quantize, calibration, method, prune, pruneMode, sparsity, budget, report,
+        };
+
+        command.SetAction(parse =>
+        {
+            var input = parse.GetRequiredValue(model);
+            return DeepSeekCli.Guard(error, input, () =>
+            {
+                foreach (var unavailable in new[] { prune, pruneMode, sparsity })
+                {
+                    if (parse.GetValue(unavailable) is not null)
+                    {
+                        throw new DeepSeekException(DiagnosticIds.InvalidOption, unavailable.Name, "pruning and sparsity are not available in this version yet", "leave the option out");
+                    }
+                }
+
+                var catalog = ProfileCatalog.Load(parse.GetValue(profilesFile));
+                var request = new CompressionRequest
+                {
+                    Input = input,
+                    Output = parse.GetRequiredValue(outputPath),
+                    Profile = parse.GetValue(profile) is { } name ? catalog.Get(name) : catalog.ForHost(),
+                    Quantize = parse.GetValue(quantize) ?? "auto",
+                    CalibrationFolder = parse.GetValue(calibration),
+                    CalibrationMethod = parse.GetValue(method) switch
+                    {
+                        "minmax" or null => CalibrationMethod.MinMax,
+                        "percentile" => CalibrationMethod.Percentile,
+                        var other => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--calibration-method", $"{Names.Quote(other)} is not a calibration method", "use minmax or percentile"),
+                    },
+                    Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : null,
+                    ReportPath = parse.GetValue(report),
+                };
+                var result = Compressor.Run(request, progress);
+                WriteSummary(result, output);
+                return DeepSeekCli.Success;
+            });
+        });
+        return command;
+    }
+
+    private static void WriteSummary(CompressionReport r, TextWriter o)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(c, $"{r.Input} → {r.Output}"));
+        o.WriteLine(string.Create(c, $"  profile {r.Profile}, recipe {r.Recipe}; {r.InputBytes:N0} → {r.OutputBytes:N0} bytes ({r.SizeRatio:P1})"));
+        foreach (var pass in r.Passes)
+        {
+            o.WriteLine(string.Create(c, $"  {pass.Result.Pass,-22} {pass.Result.Summary} ({pass.Milliseconds:F0} ms)"));
+        }
+
+        foreach (var (key, value) in r.SessionOptions)
+        {
+            o.WriteLine($"  needs session option {key}={value}");
+        }
+
+        EvalCommand.WriteMetrics(r.Evaluation, o);
+    }
+}

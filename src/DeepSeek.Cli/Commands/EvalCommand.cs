@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeepSeek.Engine.Compression;
+using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Engine.Verification;
+using DeepSeek.Onnx.IO;
+
+namespace DeepSeek.Cli.Commands;
+
+/// <summary><c>deepseek eval ORIGINAL COMPRESSED --data DIR [--json]</c>: how closely a compressed model follows its original.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(TextWriter output, TextWriter error, IProgress<string> progress)
+    {
+        var original = new Argument<string>("ORIGINAL") { Description = "The original model." };
+        var compressed = new Argument<string>("COMPRESSED") { Description = "The compressed model." };
+        var data = new Option<string>("--data") { Description = "Folder of sample inputs (and optional labels.npy).", Required = true };
+        var json = new Option<bool>("--json") { Description = "Write the metrics as JSON." };
+        var options = new Option<string[]>("--session-option") { Description = "key=value ONNX Runtime session config for the compressed model (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("eval", "Compare a compressed model with its original on real inputs: top-1 agreement, cosine similarity, errors, accuracy.")
+        {
+            original, compressed, data, json, options,
+        };
+        command.SetAction(parse =>
+        {
+            var originalPath = parse.GetRequiredValue(original);
+            return DeepSeekCli.Guard(error, originalPath, () =>
+            {
+                var source = ModelReader.Read(originalPath);
+                var compressedPath = parse.GetRequiredValue(compressed);
+                ModelReader.Read(compressedPath);
+                var folder = parse.GetRequiredValue(data);
+                var set = DataSet.Load(folder, source.Graph.Inputs);
+                var sessionOptions = (parse.GetValue(options) ?? []).Select(o => o.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+                using var a = ModelSession.Open(source.SourcePath!, null);
+                using var b = ModelSession.Open(Path.GetFullPath(compressedPath), sessionOptions);
+                var result = Evaluator.Compare(a, b, set.Samples.Select(s => s.Inputs).ToList(), set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress);
+                if (parse.GetValue(json))
+                {
+                    using var buffer = new MemoryStream();
+                    using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("original", originalPath);
+                        writer.WriteString("compressed", compressedPath);
+                        ReportWriter.WriteEvaluation(writer, result);
+                        writer.WriteEndObject();
+                    }
+
+                    output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+                }
+                else
+                {
+                    WriteMetrics(result, output);
+                }
+
+                return DeepSeekCli.Success;
+            });
+        });
+        return command;
+    }
+
+    internal static void WriteMetrics(EvaluationResult e, TextWriter o)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(c, $"  verified on {e.Samples} sample(s) from {e.Data}"));
+        foreach (var m in e.Outputs)
+        {
+            o.WriteLine(string.Create(c, $"  {m.Output}: cosine mean {m.MeanCosine:F6} min {m.MinCosine:F6}, top-1 agreement {m.Top1Agreement:P2}, max abs error {m.MaxAbsoluteError:G4}, max rel error {m.MaxRelativeError:G4}"));
+        }
+
+        if (e.OriginalAccuracy is { } before && e.CompressedAccuracy is { } after)
+        {
+            o.WriteLine(string.Create(c, $"  accuracy {before:P2} → {after:P2} ({e.AccuracyDrop:+0.00;-0.00;0.00} points lost)"));
+        }
+    }
+}

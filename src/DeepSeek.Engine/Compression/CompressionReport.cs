@@ -1,0 +1,26 @@
+using DeepSeek.Engine.Passes;
+using DeepSeek.Engine.Verification;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>What one compression did and measured (its JSON form is documented in docs/compress-report.md).</summary>
+public sealed record CompressionReport(
+    string Input,
+    string Output,
+    long InputBytes,
+    long OutputBytes,
+    string Profile,
+    string Quantize,
+    string Recipe,
+    IReadOnlyList<PassReport> Passes,
+    IReadOnlyDictionary<string, string> SessionOptions,
+    EvaluationResult Evaluation,
+    string? Budget,
+    IReadOnlyDictionary<string, double> TimingsMs)
+{
+    /// <summary>Output size over input size.</summary>
+    public double SizeRatio => InputBytes == 0 ? 0 : (double)OutputBytes / InputBytes;
+}
+
+/// <summary>One pass as run: its result and how long it took.</summary>
+public sealed record PassReport(PassResult Result, double Milliseconds);

@@ -1,0 +1,36 @@
+using DeepSeek.Engine.Profiles;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Engine.Verification;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>What to compress, for which target, and how it is checked.</summary>
+public sealed record CompressionRequest
+{
+    /// <summary>The source model (never modified).</summary>
+    public required string Input { get; init; }
+
+    /// <summary>Where the compressed model goes (written atomically, only after it passed verification).</summary>
+    public required string Output { get; init; }
+
+    /// <summary>The hardware target.</summary>
+    public required HardwareProfile Profile { get; init; }
+
+    /// <summary>The <c>Quantize</c> value: none, int8, int8-dynamic, int8-static, fp16, auto (int4 and mixed are not available yet).</summary>
+    public string Quantize { get; init; } = "auto";
+
+    /// <summary>Sample inputs for calibration (static INT8) and verification.</summary>
+    public string? CalibrationFolder { get; init; }
+
+    /// <summary>How activation ranges are taken.</summary>
+    public CalibrationMethod CalibrationMethod { get; init; } = CalibrationMethod.MinMax;
+
+    /// <summary>At most this many calibration samples are used (the first ones, in name order).</summary>
+    public int MaxCalibrationSamples { get; init; } = 256;
+
+    /// <summary>The accuracy budget; null: measured and reported, never enforced.</summary>
+    public AccuracyBudget? Budget { get; init; }
+
+    /// <summary>Where to write the JSON report, if anywhere.</summary>
+    public string? ReportPath { get; init; }
+}

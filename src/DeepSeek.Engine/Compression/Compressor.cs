@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Passes;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Engine.Verification;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.IO;
+using DeepSeek.Onnx.Model;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>
+/// The engine: read the model, plan the recipe, run its passes on a copy, write the result to a temporary file, load it in
+/// ONNX Runtime and compare it with the original, and only then move it into place. A failure, a missed budget or a
+/// cancellation leaves no output; the source model is only ever read.
+/// </summary>
+public static class Compressor
+{
+    /// <summary>Samples used for verification when no data folder is given.</summary>
+    public const int RandomSamples = 8;
+
+    /// <summary>Compresses <see cref="CompressionRequest.Input"/> into <see cref="CompressionRequest.Output"/>.</summary>
+    public static CompressionReport Run(CompressionRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var timings = new Dictionary<string, double>(StringComparer.Ordinal);
+        var total = Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
+        var source = ModelReader.Read(request.Input);
+        var output = Path.GetFullPath(request.Output);
+        if (string.Equals(output, source.SourcePath, StringComparison.Ordinal))
+        {
+            throw new DeepSeekException(DiagnosticIds.OutputIsInput, request.Output, "is the source model", "write the compressed model to another path");
+        }
+
+        var data = request.CalibrationFolder is null ? null : DataSet.Load(request.CalibrationFolder, source.Graph.Inputs);
+        var samples = data is null
+            ? RandomInputs.Create(source.Graph.Inputs, RandomSamples, seed: 1, source.DisplayPath)
+            : data.Samples.Select(s => s.Inputs).ToList();
+        var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
+        timings["read"] = Lap(clock);
+
+        var recipe = RecipePlanner.Plan(request.Quantize, request.Profile, source, data is not null);
+        var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
+        var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
+        var passes = new List<PassReport>();
+        void RunPass(IGraphPass pass)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report($"pass {pass.Name}");
+            var watch = Stopwatch.StartNew();
+            var result = pass.Run(context);
+            passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
+        }
+
+        RunPass(new ConstantInitializersPass());
+        switch (recipe)
+        {
+            case Recipe.Fp16:
+                RunPass(new Fp16WeightsPass());
+                break;
+            case Recipe.Int8Dynamic:
+                UpgradeIfBelow(11);
+                RunPass(new DynamicInt8Pass(request.Profile));
+                break;
+            case Recipe.Int8Static:
+                UpgradeIfBelow(13);
+                RunPass(new FoldBatchNormPass());
+                var calibrationSamples = samples.Take(request.MaxCalibrationSamples).ToList();
+                clock.Restart();
+                var ranges = Calibrator.Run(working, calibrationSamples, request.CalibrationMethod, progress);
+                timings["calibration"] = Lap(clock);
+                RunPass(new StaticInt8QdqPass(request.Profile, ranges));
+                break;
+        }
+
+        timings["passes"] = passes.Sum(p => p.Milliseconds);
+        RemoveStaleValueInfo(working);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Write beside the output, verify, then move into place.
+        clock.Restart();
+        var directory = Path.GetDirectoryName(output)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new DeepSeekException(DiagnosticIds.WriteFailed, request.Output, "the output folder does not exist");
+        }
+
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify.onnx");
+        try
+        {
+            var external = working.HasExternalData;
+            working.Save(temporary, external
+                ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = Path.GetFileName(output) + ".data" }
+                : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
+            timings["write"] = Lap(clock);
+
+            var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
+            EvaluationResult evaluation;
+            using (var original = ModelSession.Open(source.SourcePath!, null))
+            using (var compressed = ModelSession.Open(temporary, sessionOptions))
+            {
+                evaluation = Evaluator.Compare(original, compressed, samples, labels, request.CalibrationFolder ?? "random", request.Output, progress);
+            }
+
+            timings["verify"] = Lap(clock);
+            string? budgetNote = null;
+            if (request.Budget is { } budget)
+            {
+                var missed = budget.Check(evaluation);
+                if (missed is not null)
+                {
+                    throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}");
+                }
+
+                budgetNote = $"{budget.Points}% (met)";
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            File.Move(temporary, output, overwrite: true);
+            timings["total"] = total.Elapsed.TotalMilliseconds;
+            var report = new CompressionReport(request.Input, request.Output, new FileInfo(source.SourcePath!).Length, new FileInfo(output).Length,
+                request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings);
+            if (request.ReportPath is not null)
+            {
+                ReportWriter.WriteFile(report, request.ReportPath);
+            }
+
+            return report;
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+
+        void UpgradeIfBelow(long opset)
+        {
+            if ((working.GetOpsetVersion("") ?? 0) >= opset)
+            {
+                return;
+            }
+
+            RunPass(new OpsetUpgradePass(13));
+            CheckUpgrade(source, working, samples[0], progress);
+        }
+    }
+
+    /// <summary>The upgraded graph must give the original's outputs before any pass runs (issue: upgrades are checked in ONNX Runtime).</summary>
+    private static void CheckUpgrade(OnnxModel source, OnnxModel upgraded, IReadOnlyDictionary<string, TensorValue> sample, IProgress<string>? progress)
+    {
+        progress?.Report("checking the opset upgrade in ONNX Runtime");
+        var folder = Directory.CreateTempSubdirectory("deepseek-upgrade-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "upgraded.onnx");
+            upgraded.Save(path, new ModelWriteOptions { ExternalData = upgraded.HasExternalData ? ExternalDataMode.SeparateFile : ExternalDataMode.Inline });
+            using var before = ModelSession.Open(source.SourcePath!, null);
+            using var after = ModelSession.Open(path, null);
+            var expected = before.Run(sample, null, source.DisplayPath);
+            var actual = after.Run(sample, before.OutputNames, source.DisplayPath);
+            foreach (var (name, value) in expected)
+            {
+                if (value.Data is float[] x && actual[name].Data is float[] y)
+                {
+                    var peak = x.Select(Math.Abs).DefaultIfEmpty(0).Max();
+                    var worst = x.Zip(y, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max();
+                    if (worst > 1e-4 * Math.Max(1, peak))
+                    {
+                        throw new DeepSeekException(DiagnosticIds.OperatorNotUpgradable, source.DisplayPath,
+                            $"the graph upgraded to opset 13 gives output {Names.Quote(name)} off by {worst} (of {peak})", "report this model; use int8-dynamic or fp16 meanwhile");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static void RemoveStaleValueInfo(OnnxModel model)
+    {
+        var graph = model.Proto.Graph;
+        var live = graph.Node.SelectMany(n => n.Output).Concat(graph.Input.Select(i => i.Name)).Concat(graph.Initializer.Select(t => t.Name)).ToHashSet(StringComparer.Ordinal);
+        for (var i = graph.ValueInfo.Count - 1; i >= 0; i--)
+        {
+            if (!live.Contains(graph.ValueInfo[i].Name))
+            {
+                graph.ValueInfo.RemoveAt(i);
+            }
+        }
+
+        _ = new GraphEditor(graph).RemoveUnusedInitializers();
+    }
+
+    private static double Lap(Stopwatch clock)
+    {
+        var ms = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        return ms;
+    }
+}

@@ -1,0 +1,64 @@
+using DeepSeek.Engine.Profiles;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.Model;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>The recipes a <c>Quantize</c> value can name.</summary>
+public enum Recipe
+{
+    /// <summary>No compression: the model is checked and copied.</summary>
+    None,
+    /// <summary>INT8 weights, activations quantized at run time (MatMul/Gemm).</summary>
+    Int8Dynamic,
+    /// <summary>INT8 weights and activations, calibrated, QDQ form.</summary>
+    Int8Static,
+    /// <summary>FP16 weights, fp32 compute.</summary>
+    Fp16,
+}
+
+/// <summary>Turns a <c>Quantize</c> value, a profile and a model into a recipe (the documented table of docs/recipes.md).</summary>
+public static class RecipePlanner
+{
+    /// <summary>The accepted <c>Quantize</c> values.</summary>
+    public static IReadOnlyList<string> Values { get; } = ["none", "int8", "int8-dynamic", "int8-static", "int4", "fp16", "mixed", "auto"];
+
+    /// <summary>Chooses the recipe.</summary>
+    /// <exception cref="DeepSeekException">DSB0065 for an unknown or unavailable value, DSB0064 when static INT8 has no calibration data.</exception>
+    public static Recipe Plan(string quantize, HardwareProfile profile, OnnxModel model, bool hasCalibration)
+    {
+        ArgumentNullException.ThrowIfNull(quantize);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(model);
+        var value = quantize.Trim().ToLowerInvariant();
+        if (value == "auto")
+        {
+            value = profile.DefaultRecipe;
+        }
+
+        var convolutional = model.Graph.Nodes.Any(n => n.OpType == "Conv");
+        return value switch
+        {
+            "none" => Recipe.None,
+            "fp16" => Recipe.Fp16,
+            "int8-dynamic" => Recipe.Int8Dynamic,
+            "int8-static" when hasCalibration => Recipe.Int8Static,
+            "int8-static" => throw new DeepSeekException(DiagnosticIds.CalibrationRequired, model.DisplayPath, "static INT8 was asked for without calibration data"),
+            "int8" => convolutional && hasCalibration ? Recipe.Int8Static : Recipe.Int8Dynamic,
+            "int4" or "mixed" => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--quantize",
+                $"'{value}' is not available in this version yet", "use int8, int8-dynamic, int8-static, fp16 or none"),
+            _ => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--quantize", $"{Names.Quote(quantize)} is not a quantization",
+                $"use one of: {string.Join(", ", Values)}"),
+        };
+    }
+
+    /// <summary>The recipe's name in reports.</summary>
+    public static string Name(Recipe recipe) => recipe switch
+    {
+        Recipe.None => "none",
+        Recipe.Int8Dynamic => "int8-dynamic",
+        Recipe.Int8Static => "int8-static",
+        Recipe.Fp16 => "fp16",
+        _ => recipe.ToString(),
+    };
+}

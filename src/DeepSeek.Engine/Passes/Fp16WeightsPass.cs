@@ -1,0 +1,92 @@
+using DeepSeek.Engine.Graph;
+using DeepSeek.Onnx.Protobuf;
+
+namespace DeepSeek.Engine.Passes;
+
+/// <summary>
+/// Stores float weights (initializers and Constant node values) as float16 and inserts a <c>Cast</c> back to float in front
+/// of their readers. Inputs, outputs and every operator stay fp32, so each op keeps the kernel it had (ONNX Runtime's CPU
+/// provider has fp16 kernels for few ops); the model halves in size and loses only fp16 rounding of the weights. Values
+/// outside the fp16 range are clamped to ±65504 and counted.
+/// </summary>
+public sealed class Fp16WeightsPass : IGraphPass
+{
+    /// <summary>Tensors with fewer elements stay float (a Cast would cost more than it saves).</summary>
+    public const int MinElements = 16;
+
+    /// <inheritdoc />
+    public string Name => "fp16-weights";
+
+    /// <inheritdoc />
+    public PassResult Run(PassContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var model = context.Model;
+        var editor = new GraphEditor(model.Proto.Graph);
+        long converted = 0, elements = 0, clamped = 0;
+        var inputs = editor.Graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var tensor in editor.Graph.Initializer.ToArray())
+        {
+            if (tensor.DataType != (int)TensorProto.Types.DataType.Float || inputs.Contains(tensor.Name) || Count(tensor) < MinElements)
+            {
+                continue;
+            }
+
+            var half = ToHalf(Tensors.ReadFloats(tensor, model), ref clamped);
+            var original = tensor.Name;
+            var stored = editor.AddInitializer(original + "_fp16", Tensors.Float16(half, [.. tensor.Dims]));
+            editor.Graph.Initializer.Remove(tensor);
+            AddCast(editor, stored, original);
+            converted++;
+            elements += half.Length;
+        }
+
+        foreach (var node in editor.Graph.Node.Where(n => n.OpType == "Constant" && n.Domain is "" or "ai.onnx").ToArray())
+        {
+            var value = Tensors.Attribute(node, "value");
+            if (value?.T is not { } tensor || tensor.DataType != (int)TensorProto.Types.DataType.Float || Count(tensor) < MinElements)
+            {
+                continue;
+            }
+
+            var half = ToHalf(Tensors.ReadFloats(tensor, model), ref clamped);
+            var original = node.Output[0];
+            value.T = Tensors.Float16(half, [.. tensor.Dims]);
+            var stored = editor.UniqueName(original + "_fp16");
+            node.Output[0] = stored;
+            AddCast(editor, stored, original);
+            converted++;
+            elements += half.Length;
+        }
+
+        editor.SortTopologically();
+        return new PassResult(Name, $"{converted} weight tensor(s), {elements} values, stored as float16 ({clamped} clamped to ±65504)",
+            new Dictionary<string, long> { ["tensors"] = converted, ["values"] = elements, ["clamped"] = clamped });
+    }
+
+    private static void AddCast(GraphEditor editor, string from, string to)
+    {
+        var cast = editor.AddNode("Cast", [from], [to], name: to + "_to_float");
+        Tensors.SetInt(cast, "to", (long)TensorProto.Types.DataType.Float);
+    }
+
+    private static long Count(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, d) => a * d);
+
+    private static Half[] ToHalf(float[] values, ref long clamped)
+    {
+        var half = new Half[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = values[i];
+            if (float.IsFinite(v) && MathF.Abs(v) > 65504f)
+            {
+                v = MathF.CopySign(65504f, v);
+                clamped++;
+            }
+
+            half[i] = (Half)v;
+        }
+
+        return half;
+    }
+}

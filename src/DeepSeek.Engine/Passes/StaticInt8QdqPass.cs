@@ -1,0 +1,203 @@
+using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Passes.Int8;
+using DeepSeek.Engine.Profiles;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.Protobuf;
+
+namespace DeepSeek.Engine.Passes;
+
+/// <summary>
+/// INT8 static quantization in the QDQ form (QuantizeLinear/DequantizeLinear pairs around float ops), which ONNX Runtime
+/// turns into its quantized kernels (QLinearConv, QLinearMatMul, QLinearAdd, int8 MaxPool...):
+/// <list type="bullet">
+/// <item>weights of Conv and MatMul: int8, symmetric, per output channel (opset 13), with the profile's bit width;</item>
+/// <item>Conv bias: int32 with scale x_scale · w_scale, as the quantized kernels expect;</item>
+/// <item>activations: per tensor, from the calibrated ranges, uint8 (U8S8) or int8 (S8S8) as the profile says;</item>
+/// <item>Relu/Clip after a Conv, MatMul or Add is left unquantized on its input so that the runtime folds it into the op;</item>
+/// <item>MaxPool and shape-only ops (Reshape, Flatten, Transpose...) reuse their input's parameters, so the runtime drops
+/// their QDQ pairs and runs them on int8 directly.</item>
+/// </list>
+/// Needs default-domain opset 13 or newer (run <c>opset-upgrade</c> first) and BatchNormalization folded.
+/// </summary>
+public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges) : IGraphPass
+{
+    private static readonly HashSet<string> Compute = ["Conv", "MatMul"];
+    private static readonly HashSet<string> QuantizedOps = ["Conv", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Relu", "Clip", "Sigmoid", "LeakyRelu", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Resize", "Gather", "Split"];
+    private static readonly HashSet<string> SameRange = ["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Split", "Resize"];
+    private static readonly HashSet<string> FusedActivations = ["Relu", "Clip"];
+
+    /// <inheritdoc />
+    public string Name => "int8-static";
+
+    /// <inheritdoc />
+    public PassResult Run(PassContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var model = context.Model;
+        if ((model.GetOpsetVersion("") ?? 0) < 13)
+        {
+            throw new DeepSeekException(DiagnosticIds.InternalError, context.File, "static INT8 needs opset 13; the recipe must upgrade the model first");
+        }
+
+        var editor = new GraphEditor(model.Proto.Graph);
+        var types = ElementTypeInference.Infer(editor.Graph);
+        var unsigned = profile.Int8.UnsignedActivations;
+        var bits = profile.Int8.WeightBits;
+        var zeroType = unsigned ? TensorProto.Types.DataType.Uint8 : TensorProto.Types.DataType.Int8;
+
+        // 1. Which activations get a QDQ pair, with which parameters.
+        var parameters = new Dictionary<string, (float Scale, int ZeroPoint)>(StringComparer.Ordinal);
+        foreach (var node in editor.Graph.Node.ToArray())
+        {
+            if (!IsDefault(node) || !QuantizedOps.Contains(node.OpType))
+            {
+                continue;
+            }
+
+            var activationInputs = node.OpType switch
+            {
+                "Conv" or "MatMul" => node.Input.Take(1),
+                "Reshape" or "Squeeze" or "Unsqueeze" or "Gather" or "Split" or "Resize" or "Clip" => node.Input.Take(1),
+                _ => node.Input,
+            };
+            foreach (var input in activationInputs)
+            {
+                TryAdd(input);
+            }
+
+            foreach (var output in node.Output.Take(1))
+            {
+                if (QuantizesOutput(node, output))
+                {
+                    TryAdd(output);
+                }
+            }
+        }
+
+        void TryAdd(string value)
+        {
+            if (value.Length == 0 || parameters.ContainsKey(value) || editor.ConstantTensor(value) is not null
+                || !types.TryGetValue(value, out var type) || type != (int)TensorProto.Types.DataType.Float)
+            {
+                return;
+            }
+
+            var producer = editor.Producer(value);
+            if (producer is not null && IsDefault(producer) && !QuantizesOutput(producer, value))
+            {
+                return; // a Conv/MatMul/Add output that only a fused Relu/Clip reads
+            }
+
+            if (producer is not null && IsDefault(producer) && SameRange.Contains(producer.OpType) && parameters.TryGetValue(producer.Input[0], out var inherited))
+            {
+                parameters[value] = inherited;
+                return;
+            }
+
+            if (ranges.TryGetValue(value, out var range))
+            {
+                parameters[value] = range.Parameters(unsigned);
+            }
+        }
+
+        // 2. Insert one QDQ pair per activation, rewiring its readers (graph outputs keep the float value).
+        var dequantized = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (value, (scale, zeroPoint)) in parameters)
+        {
+            var s = editor.AddInitializer(value + "_scale", Tensors.Float([scale]));
+            var z = editor.AddInitializer(value + "_zero_point", unsigned ? Tensors.UInt8([(byte)zeroPoint]) : Tensors.Int8([(sbyte)zeroPoint]));
+            var q = editor.UniqueName(value + "_quantized");
+            var dq = editor.UniqueName(value + "_dequantized");
+            var readers = editor.Consumers(value).ToArray();
+            editor.AddNode("QuantizeLinear", [value, s, z], [q], name: value + "_QuantizeLinear");
+            editor.AddNode("DequantizeLinear", [q, s, z], [dq], name: value + "_DequantizeLinear");
+            foreach (var reader in readers)
+            {
+                for (var i = 0; i < reader.Input.Count; i++)
+                {
+                    if (reader.Input[i] == value)
+                    {
+                        reader.Input[i] = dq;
+                    }
+                }
+            }
+
+            dequantized[value] = dq;
+            editor.Invalidate();
+        }
+
+        // 3. Weights (per channel) and Conv bias (int32).
+        long weights = 0, nodes = 0;
+        foreach (var node in editor.Graph.Node.Where(n => IsDefault(n) && Compute.Contains(n.OpType)).ToArray())
+        {
+            var weight = editor.ConstantTensor(node.Input[1]);
+            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || (node.OpType == "MatMul" && weight.Dims.Count != 2))
+            {
+                continue;
+            }
+
+            var values = Tensors.ReadFloats(weight, model);
+            var isConv = node.OpType == "Conv";
+            var channels = (int)(isConv ? weight.Dims[0] : weight.Dims[1]);
+            var (q, scales) = isConv
+                ? WeightQuantization.PerOuterChannel(values, channels, bits)
+                : WeightQuantization.PerColumn(values, (int)weight.Dims[0], channels, bits);
+            var wq = editor.AddInitializer(node.Input[1] + "_quantized", Tensors.Int8(q, [.. weight.Dims]));
+            var ws = editor.AddInitializer(node.Input[1] + "_scale", Tensors.Float(scales, channels));
+            var wz = editor.AddInitializer(node.Input[1] + "_zero_point", Tensors.Int8(new sbyte[channels], channels));
+            var wdq = editor.UniqueName(node.Input[1] + "_dequantized");
+            var dqNode = editor.AddNode("DequantizeLinear", [wq, ws, wz], [wdq], name: node.Input[1] + "_DequantizeLinear");
+            Tensors.SetInt(dqNode, "axis", isConv ? 0 : 1);
+            node.Input[1] = wdq;
+            weights += q.Length;
+            nodes++;
+
+            var input = node.Input[0];
+            var xSource = dequantized.FirstOrDefault(kv => kv.Value == input).Key;
+            if (isConv && node.Input.Count > 2 && node.Input[2].Length > 0 && xSource is not null
+                && editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float } biasTensor)
+            {
+                var bias = Tensors.ReadFloats(biasTensor, model);
+                var xScale = parameters[xSource].Scale;
+                var biasScales = scales.Select(w => w * xScale).ToArray();
+                var biasQ = new int[bias.Length];
+                for (var c = 0; c < bias.Length; c++)
+                {
+                    biasQ[c] = (int)Math.Clamp(MathF.Round(bias[c] / biasScales[c], MidpointRounding.ToEven), int.MinValue, int.MaxValue);
+                }
+
+                var bq = editor.AddInitializer(node.Input[2] + "_quantized", Tensors.Raw(TensorProto.Types.DataType.Int32, System.Runtime.InteropServices.MemoryMarshal.AsBytes(biasQ.AsSpan()), bias.Length));
+                var bs = editor.AddInitializer(node.Input[2] + "_scale", Tensors.Float(biasScales, bias.Length));
+                var bdq = editor.UniqueName(node.Input[2] + "_dequantized");
+                var biasDq = editor.AddNode("DequantizeLinear", [bq, bs], [bdq], name: node.Input[2] + "_DequantizeLinear");
+                Tensors.SetInt(biasDq, "axis", 0);
+                node.Input[2] = bdq;
+            }
+        }
+
+        foreach (var (key, value) in profile.Int8.SessionOptions)
+        {
+            context.RequiredSessionOptions[key] = value;
+        }
+
+        editor.RemoveUnusedInitializers();
+        editor.SortTopologically();
+        return new PassResult(Name,
+            $"{nodes} Conv/MatMul node(s) with {bits}-bit per-channel int8 weights ({weights} values); {parameters.Count} activation(s) quantized to {zeroType.ToString().ToLowerInvariant()}",
+            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["activations"] = parameters.Count, ["weightBits"] = bits });
+
+        bool QuantizesOutput(NodeProto node, string output)
+        {
+            if (editor.IsGraphOutput(output) && editor.Consumers(output).Count == 0)
+            {
+                return false;
+            }
+
+            // Conv/MatMul/Add followed by nothing but a Relu/Clip: quantize after the activation instead (the runtime fuses it).
+            var readers = editor.Consumers(output);
+            return !(node.OpType is "Conv" or "MatMul" or "Add" && readers.Count == 1 && IsDefault(readers[0]) && FusedActivations.Contains(readers[0].OpType));
+        }
+    }
+
+    private static bool IsDefault(NodeProto node) => node.Domain is "" or "ai.onnx";
+}

@@ -1,0 +1,30 @@
+namespace DeepSeek.Engine.Profiles;
+
+/// <summary>How a profile runs int8: the activation type ONNX Runtime's kernels take and how many bits weights may use.</summary>
+/// <param name="Activations"><c>uint8</c> (U8S8, x64) or <c>int8</c> (S8S8, arm64).</param>
+/// <param name="WeightBits">7 where full-range int8 weights would saturate the target's kernels (AVX2 without VNNI), else 8.</param>
+/// <param name="SessionOptions">ONNX Runtime session config entries an int8 model needs on this target.</param>
+public sealed record Int8Form(string Activations, int WeightBits, IReadOnlyDictionary<string, string> SessionOptions)
+{
+    /// <summary>Whether activations are unsigned (U8S8).</summary>
+    public bool UnsignedActivations => Activations == "uint8";
+}
+
+/// <summary>A hardware target: which runtime identifiers default to it, what it can do and the recipe used for it.</summary>
+/// <param name="Name">The profile's name (<c>x64-avx2</c>...).</param>
+/// <param name="Rids">Runtime identifiers for which this profile is the default.</param>
+/// <param name="Description">What the target can do, for <c>deepseek profiles</c>.</param>
+/// <param name="ExecutionProvider">The ONNX Runtime execution provider that runs models there (<c>cpu</c>, <c>cuda</c>...).</param>
+/// <param name="DefaultRecipe">The recipe that <c>Quantize="auto"</c> starts from.</param>
+/// <param name="Int8">The int8 operator form.</param>
+/// <param name="Fp16Compute">Whether the target computes in fp16 (else FP16 keeps weights in fp16 and computes in fp32).</param>
+/// <param name="SizeBudgetMB">An upper bound on the compressed model's size, when the target has one.</param>
+public sealed record HardwareProfile(
+    string Name,
+    IReadOnlyList<string> Rids,
+    string Description,
+    string ExecutionProvider,
+    string DefaultRecipe,
+    Int8Form Int8,
+    bool Fp16Compute,
+    double? SizeBudgetMB);

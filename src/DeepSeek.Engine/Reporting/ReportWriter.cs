@@ -1,0 +1,145 @@
+using System.Text.Json;
+using DeepSeek.Engine.Verification;
+using DeepSeek.Onnx.Diagnostics;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>Writes reports as JSON (schema: docs/compress-report.md), atomically.</summary>
+public static class ReportWriter
+{
+    /// <summary>The report schema's version.</summary>
+    public const int SchemaVersion = 1;
+
+    /// <summary>Writes <paramref name="report"/> to <paramref name="path"/> through a temporary file.</summary>
+    public static void WriteFile(CompressionReport report, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = File.Create(temporary))
+            {
+                Write(report, stream);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DeepSeekException(DiagnosticIds.WriteFailed, path, e.Message);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    /// <summary>Writes the report's JSON to a stream.</summary>
+    public static void Write(CompressionReport report, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteNumber("schemaVersion", SchemaVersion);
+        json.WriteStartObject("input");
+        json.WriteString("path", report.Input);
+        json.WriteNumber("bytes", report.InputBytes);
+        json.WriteEndObject();
+        json.WriteStartObject("output");
+        json.WriteString("path", report.Output);
+        json.WriteNumber("bytes", report.OutputBytes);
+        json.WriteEndObject();
+        json.WriteNumber("sizeRatio", Math.Round(report.SizeRatio, 4));
+        json.WriteString("profile", report.Profile);
+        json.WriteString("quantize", report.Quantize);
+        json.WriteString("recipe", report.Recipe);
+        json.WriteStartArray("passes");
+        foreach (var pass in report.Passes)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", pass.Result.Pass);
+            json.WriteString("summary", pass.Result.Summary);
+            json.WriteNumber("milliseconds", Math.Round(pass.Milliseconds, 1));
+            json.WriteStartObject("counters");
+            foreach (var (key, value) in pass.Result.Counters)
+            {
+                json.WriteNumber(key, value);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartObject("sessionOptions");
+        foreach (var (key, value) in report.SessionOptions)
+        {
+            json.WriteString(key, value);
+        }
+
+        json.WriteEndObject();
+        WriteEvaluation(json, report.Evaluation);
+        if (report.Budget is null)
+        {
+            json.WriteNull("budget");
+        }
+        else
+        {
+            json.WriteString("budget", report.Budget);
+        }
+
+        json.WriteStartObject("timingsMs");
+        foreach (var (key, value) in report.TimingsMs)
+        {
+            json.WriteNumber(key, Math.Round(value, 1));
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Writes an evaluation as the <c>evaluation</c> object (also the body of <c>deepseek eval --json</c>).</summary>
+    public static void WriteEvaluation(Utf8JsonWriter json, EvaluationResult evaluation, string name = "evaluation")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(evaluation);
+        json.WriteStartObject(name);
+        json.WriteString("data", evaluation.Data);
+        json.WriteNumber("samples", evaluation.Samples);
+        json.WriteNumber("rows", evaluation.Rows);
+        WriteNullable(json, "originalAccuracy", evaluation.OriginalAccuracy);
+        WriteNullable(json, "compressedAccuracy", evaluation.CompressedAccuracy);
+        WriteNullable(json, "accuracyDropPoints", evaluation.AccuracyDrop);
+        json.WriteStartArray("outputs");
+        foreach (var o in evaluation.Outputs)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", o.Output);
+            json.WriteNumber("meanCosine", o.MeanCosine);
+            json.WriteNumber("minCosine", o.MinCosine);
+            json.WriteNumber("maxAbsoluteError", o.MaxAbsoluteError);
+            json.WriteNumber("maxRelativeError", o.MaxRelativeError);
+            json.WriteNumber("top1Agreement", o.Top1Agreement);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+}

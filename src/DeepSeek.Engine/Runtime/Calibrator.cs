@@ -1,0 +1,167 @@
+using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Passes.Int8;
+using DeepSeek.Onnx.IO;
+using DeepSeek.Onnx.Model;
+using DeepSeek.Onnx.Protobuf;
+using Google.Protobuf;
+
+namespace DeepSeek.Engine.Runtime;
+
+/// <summary>How activation ranges are taken from the calibration runs.</summary>
+public enum CalibrationMethod
+{
+    /// <summary>The smallest and largest value seen.</summary>
+    MinMax,
+
+    /// <summary>The 0.01 and 99.99 percentiles of all values seen (clips rare outliers).</summary>
+    Percentile,
+}
+
+/// <summary>
+/// Runs a model in ONNX Runtime over the calibration samples with every float intermediate value exposed as an output,
+/// and records each value's range.
+/// </summary>
+public static class Calibrator
+{
+    private const double Percentile = 99.99;
+    private const int Bins = 2048;
+
+    /// <summary>Value name → observed range, for every float value a node produces and every float graph input.</summary>
+    public static Dictionary<string, ActivationRange> Run(OnnxModel model, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
+        CalibrationMethod method = CalibrationMethod.MinMax, IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(samples);
+        var probe = model.Proto.Clone();
+        var types = ElementTypeInference.Infer(probe.Graph);
+        var existing = probe.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var watched = probe.Graph.Node.SelectMany(n => n.Output)
+            .Concat(probe.Graph.Input.Select(i => i.Name))
+            .Where(v => v.Length > 0 && types.TryGetValue(v, out var t) && t == (int)TensorProto.Types.DataType.Float)
+            .Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var value in watched.Where(v => !existing.Contains(v)))
+        {
+            probe.Graph.Output.Add(new ValueInfoProto
+            {
+                Name = value,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+            });
+        }
+
+        using var session = OpenProbe(model, probe);
+        var minMax = watched.ToDictionary(v => v, _ => (Min: float.PositiveInfinity, Max: float.NegativeInfinity), StringComparer.Ordinal);
+        var samplesOf = method == CalibrationMethod.Percentile ? new Dictionary<string, List<float[]>>(StringComparer.Ordinal) : null;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            progress?.Report($"calibrating {i + 1}/{samples.Count}");
+            var outputs = session.Run(samples[i], watched, model.DisplayPath);
+            foreach (var (name, value) in outputs)
+            {
+                var data = value.GetData<float>();
+                var (min, max) = minMax[name];
+                foreach (var v in data)
+                {
+                    if (float.IsFinite(v))
+                    {
+                        min = MathF.Min(min, v);
+                        max = MathF.Max(max, v);
+                    }
+                }
+
+                minMax[name] = (min, max);
+                if (samplesOf is not null)
+                {
+                    (samplesOf.TryGetValue(name, out var list) ? list : samplesOf[name] = []).Add(data);
+                }
+            }
+        }
+
+        var ranges = new Dictionary<string, ActivationRange>(StringComparer.Ordinal);
+        foreach (var (name, (min, max)) in minMax)
+        {
+            if (!float.IsFinite(min) || !float.IsFinite(max))
+            {
+                continue;
+            }
+
+            ranges[name] = samplesOf is null ? new ActivationRange(min, max) : PercentileRange(samplesOf[name], min, max);
+        }
+
+        return ranges;
+    }
+
+    private static ModelSession OpenProbe(OnnxModel model, ModelProto probe)
+    {
+        if (!model.HasExternalData)
+        {
+            return ModelSession.Open(probe.ToByteArray(), model.DisplayPath);
+        }
+
+        var folder = Directory.CreateTempSubdirectory("deepseek-calibration-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "probe.onnx");
+            new OnnxModel(probe, model.DisplayPath, model.BaseDirectory).Save(path, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile });
+            return ModelSession.Open(path, null);
+        }
+        finally
+        {
+            // ONNX Runtime has read the model (and mapped or copied its data) by the time the session exists.
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static ActivationRange PercentileRange(List<float[]> arrays, float min, float max)
+    {
+        // Histograms of the negative and positive parts, each over [0, |extreme|]; the percentile is taken per side.
+        var positive = new long[Bins];
+        var negative = new long[Bins];
+        long positives = 0, negatives = 0;
+        foreach (var array in arrays)
+        {
+            foreach (var v in array)
+            {
+                if (v > 0 && max > 0)
+                {
+                    positive[Math.Min(Bins - 1, (int)(v / max * Bins))]++;
+                    positives++;
+                }
+                else if (v < 0 && min < 0)
+                {
+                    negative[Math.Min(Bins - 1, (int)(v / min * Bins))]++;
+                    negatives++;
+                }
+            }
+        }
+
+        return new ActivationRange(min < 0 ? min * Cut(negative, negatives) : min, max > 0 ? max * Cut(positive, positives) : max);
+    }
+
+    private static float Cut(long[] histogram, long total)
+    {
+        if (total == 0)
+        {
+            return 1f;
+        }
+
+        var keep = (long)Math.Ceiling(total * Percentile / 100.0);
+        long seen = 0;
+        for (var i = 0; i < histogram.Length; i++)
+        {
+            seen += histogram[i];
+            if (seen >= keep)
+            {
+                return (i + 1f) / Bins;
+            }
+        }
+
+        return 1f;
+    }
+}

@@ -1,0 +1,84 @@
+using DeepSeek.Engine.Compression;
+using DeepSeek.Engine.Profiles;
+using DeepSeek.Onnx.IO;
+using DeepSeek.Testing;
+using Xunit.Abstractions;
+
+namespace DeepSeek.Engine.Tests.Compression;
+
+/// <summary>
+/// ResNet-18 (CNTK, opset 8) compressed per recipe, calibrated on views of two photos and evaluated on views of the third;
+/// every output is loaded in ONNX Runtime by the engine's verification and compared with the original.
+/// </summary>
+public sealed class ResNet18CompressionTests(ITestOutputHelper output, ResNet18CompressionTests.Photos photos) : IClassFixture<ResNet18CompressionTests.Photos>
+{
+    public sealed class Photos : IDisposable
+    {
+        public Photos()
+        {
+            var images = TestAssets.Images;
+            Calibration = ImageData.Write(Temp, "calibration", images.Where(i => !i.EndsWith("astronaut.png", StringComparison.Ordinal)), 16);
+            Evaluation = ImageData.Write(Temp, "evaluation", images.Where(i => i.EndsWith("astronaut.png", StringComparison.Ordinal)), 8);
+        }
+
+        public TempDirectory Temp { get; } = new();
+
+        public string Calibration { get; }
+
+        public string Evaluation { get; }
+
+        public void Dispose() => Temp.Dispose();
+    }
+
+    [Fact]
+    public void Int8_static_per_channel_is_at_most_27_percent_of_the_size_with_cosine_at_least_0_99()
+    {
+        var report = Compress("int8-static", photos.Calibration, out var evaluation);
+        Assert.True(report.SizeRatio <= 0.27, $"size ratio {report.SizeRatio:P1}");
+        Assert.True(evaluation.Outputs[0].MeanCosine >= 0.99, $"mean cosine {evaluation.Outputs[0].MeanCosine}");
+        Assert.Contains(report.Passes, p => p.Result.Pass == "opset-upgrade");
+        Assert.Contains(report.Passes, p => p.Result.Pass == "fold-batchnorm" && p.Result.Counters["folded"] > 0);
+    }
+
+    [Fact]
+    public void Fp16_is_at_most_51_percent_of_the_size_with_cosine_at_least_0_9999()
+    {
+        var report = Compress("fp16", photos.Calibration, out var evaluation);
+        Assert.True(report.SizeRatio <= 0.51, $"size ratio {report.SizeRatio:P1}");
+        Assert.True(evaluation.Outputs[0].MeanCosine >= 0.9999, $"mean cosine {evaluation.Outputs[0].MeanCosine}");
+    }
+
+    [Fact]
+    public void Int8_dynamic_loads_and_runs()
+    {
+        // ResNet-18 is all Conv: dynamic INT8 (MatMul/Gemm only) has nothing to quantize and must say so, not fail.
+        var report = Compress("int8-dynamic", null, out var evaluation);
+        Assert.Equal(0, report.Passes.Single(p => p.Result.Pass == "int8-dynamic").Result.Counters["nodes"]);
+        Assert.True(evaluation.Outputs[0].MeanCosine > 0.99999);
+    }
+
+    private CompressionReport Compress(string quantize, string? calibration, out Verification.EvaluationResult evaluation)
+    {
+        using var temp = new TempDirectory();
+        var outputPath = temp.File($"resnet18.{quantize}.onnx");
+        var report = Compressor.Run(new CompressionRequest
+        {
+            Input = TestAssets.ResNet18,
+            Output = outputPath,
+            Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"),
+            Quantize = quantize,
+            CalibrationFolder = calibration,
+        });
+        Assert.True(File.Exists(outputPath));
+        Assert.Equal(new FileInfo(outputPath).Length, report.OutputBytes);
+
+        // Independent check on photos the calibration never saw.
+        using var original = Runtime.ModelSession.Open(TestAssets.ResNet18, null);
+        using var compressed = Runtime.ModelSession.Open(outputPath, report.SessionOptions);
+        var set = Data.DataSet.Load(photos.Evaluation, ModelReader.Read(TestAssets.ResNet18).Graph.Inputs);
+        evaluation = Verification.Evaluator.Compare(original, compressed, set.Samples.Select(s => s.Inputs).ToList(), null, photos.Evaluation, outputPath);
+        var m = evaluation.Outputs[0];
+        output.WriteLine($"{quantize}: {report.InputBytes:N0} → {report.OutputBytes:N0} bytes ({report.SizeRatio:P1}); held-out cosine mean {m.MeanCosine:F5} min {m.MinCosine:F5}, max abs {m.MaxAbsoluteError:G3}; passes: {string.Join("; ", report.Passes.Select(p => p.Result.Summary))}");
+        return report;
+    }
+}
