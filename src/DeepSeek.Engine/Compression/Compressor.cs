@@ -71,7 +71,10 @@ public static class Compressor
                 clock.Restart();
                 var ranges = Calibrator.Run(working, calibrationSamples, request.CalibrationMethod, progress);
                 timings["calibration"] = Lap(clock);
-                RunPass(new StaticInt8QdqPass(request.Profile, ranges));
+                cancellationToken.ThrowIfCancellationRequested();
+                var watch = Stopwatch.StartNew();
+                var (result, _, _) = MixedPrecision.Quantize(working, context, request.Profile, ranges, calibrationSamples, progress);
+                passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
                 break;
         }
 

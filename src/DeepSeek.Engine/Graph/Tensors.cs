@@ -74,7 +74,11 @@ public static class Tensors
     public static void SetInt(NodeProto node, string name, long value)
     {
         ArgumentNullException.ThrowIfNull(node);
-        node.Attribute.Remove(Attribute(node, name));
+        if (Attribute(node, name) is { } existing)
+        {
+            node.Attribute.Remove(existing);
+        }
+
         node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
     }
 }

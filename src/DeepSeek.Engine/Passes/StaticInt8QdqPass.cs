@@ -18,8 +18,9 @@ namespace DeepSeek.Engine.Passes;
 /// their QDQ pairs and runs them on int8 directly.</item>
 /// </list>
 /// Needs default-domain opset 13 or newer (run <c>opset-upgrade</c> first) and BatchNormalization folded.
+/// Nodes named in <c>floatWeights</c> keep float weights (mixed precision: the most sensitive layers).
 /// </summary>
-public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges) : IGraphPass
+public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlySet<string>? floatWeights = null) : IGraphPass
 {
     private static readonly HashSet<string> Compute = ["Conv", "MatMul"];
     private static readonly HashSet<string> QuantizedOps = ["Conv", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Relu", "Clip", "Sigmoid", "LeakyRelu", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Resize", "Gather", "Split"];
@@ -127,12 +128,18 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         }
 
         // 3. Weights (per channel) and Conv bias (int32).
-        long weights = 0, nodes = 0;
+        long weights = 0, nodes = 0, kept = 0;
         foreach (var node in editor.Graph.Node.Where(n => IsDefault(n) && Compute.Contains(n.OpType)).ToArray())
         {
             var weight = editor.ConstantTensor(node.Input[1]);
             if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || (node.OpType == "MatMul" && weight.Dims.Count != 2))
             {
+                continue;
+            }
+
+            if (floatWeights?.Contains(node.Name) == true)
+            {
+                kept++;
                 continue;
             }
 
@@ -183,8 +190,8 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         editor.RemoveUnusedInitializers();
         editor.SortTopologically();
         return new PassResult(Name,
-            $"{nodes} Conv/MatMul node(s) with {bits}-bit per-channel int8 weights ({weights} values); {parameters.Count} activation(s) quantized to {zeroType.ToString().ToLowerInvariant()}",
-            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["activations"] = parameters.Count, ["weightBits"] = bits });
+            $"{nodes} Conv/MatMul node(s) with {bits}-bit per-channel int8 weights ({weights} values), {kept} kept in float; {parameters.Count} activation(s) quantized to {zeroType.ToString().ToLowerInvariant()}",
+            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["floatNodes"] = kept, ["activations"] = parameters.Count, ["weightBits"] = bits });
 
         bool QuantizesOutput(NodeProto node, string output)
         {

@@ -1,0 +1,163 @@
+using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Passes;
+using DeepSeek.Engine.Passes.Int8;
+using DeepSeek.Engine.Profiles;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Engine.Verification;
+using DeepSeek.Onnx.Model;
+using DeepSeek.Onnx.Protobuf;
+using Google.Protobuf;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>
+/// Mixed precision for static INT8: when the all-int8 model falls short of the fidelity target on the calibration samples,
+/// the layers whose int8 weights cost the most (each measured alone, weights fake-quantized in the float model) keep float
+/// weights, one more at a time, until the target holds or an eighth of the layers are float; where the profile narrows
+/// weights to 7 bits (x64 without VNNI), the other saturation-safe form (8-bit weights with the session option
+/// <c>session.x64quantprecision=1</c>, recorded for the runtime) is tried last. The candidate with the best fidelity wins.
+/// </summary>
+public static class MixedPrecision
+{
+    /// <summary>The mean cosine similarity to the original that static INT8 aims for when no budget says otherwise.</summary>
+    public const double DefaultCosineTarget = 0.99;
+
+    /// <summary>Samples used to measure fidelity and sensitivity.</summary>
+    public const int Samples = 8;
+
+    /// <summary>Runs the static pass on <paramref name="prepared"/> (in place) with the fewest float layers that meet the target.</summary>
+    public static (PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine) Quantize(OnnxModel prepared, PassContext context, HardwareProfile profile,
+        IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(context);
+        var probe = samples.Take(Samples).ToList();
+        var names = new GraphEditor(prepared.Proto.Graph);
+        foreach (var node in prepared.Proto.Graph.Node.Where(n => string.IsNullOrEmpty(n.Name)))
+        {
+            node.Name = names.UniqueName(node.OpType);
+        }
+
+        using var reference = ModelSession.Open(prepared.Proto.ToByteArray(), prepared.DisplayPath);
+        var layers = prepared.Proto.Graph.Node.Count(n => n.OpType is "Conv" or "MatMul");
+        Candidate? best = null;
+        Candidate Try(HardwareProfile form, List<string> floatLayers)
+        {
+            var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
+            var candidateContext = new PassContext(candidate);
+            var result = new StaticInt8QdqPass(form, ranges, floatLayers.ToHashSet(StringComparer.Ordinal)).Run(candidateContext);
+            var cosine = Fidelity(reference, candidate, candidateContext, probe);
+            progress?.Report($"int8 ({form.Int8.WeightBits}-bit weights) with {floatLayers.Count} float layer(s): cosine {cosine:F4}");
+            var c = new Candidate(candidate, candidateContext, result, [.. floatLayers], cosine);
+            if (best is null || cosine > best.Cosine)
+            {
+                best = c;
+            }
+
+            return c;
+        }
+
+        // 1. Everything in int8 with the profile's own form.
+        if (Try(profile, []).Cosine >= DefaultCosineTarget)
+        {
+            return Accept(best!);
+        }
+
+        // 2. The most sensitive layers in float, one more at a time (at most an eighth of them).
+        var ranking = Rank(prepared, reference, profile.Int8.WeightBits, probe, progress);
+        var chosen = new List<string>();
+        foreach (var layer in ranking.Take(Math.Max(1, layers / 8)))
+        {
+            chosen.Add(layer);
+            if (Try(profile, chosen).Cosine >= DefaultCosineTarget)
+            {
+                return Accept(best!);
+            }
+        }
+
+        // 3. Where the profile narrows weights to 7 bits to avoid saturation, the other saturation-safe form:
+        //    full 8-bit weights with the session option that makes ONNX Runtime's x64 kernels exact.
+        if (profile.Int8.WeightBits == 7 && profile.Int8.UnsignedActivations)
+        {
+            var options = new Dictionary<string, string>(profile.Int8.SessionOptions, StringComparer.Ordinal) { [X64QuantPrecision] = "1" };
+            var precise = profile with { Int8 = profile.Int8 with { WeightBits = 8, SessionOptions = options } };
+            Try(precise, []);
+        }
+
+        return Accept(best!);
+
+        (PassResult, IReadOnlyList<string>, double) Accept(Candidate c)
+        {
+            prepared.Proto.Graph = c.Model.Proto.Graph;
+            prepared.Proto.OpsetImport.Clear();
+            prepared.Proto.OpsetImport.AddRange(c.Model.Proto.OpsetImport);
+            foreach (var (key, value) in c.Context.RequiredSessionOptions)
+            {
+                context.RequiredSessionOptions[key] = value;
+            }
+
+            return (c.Result, c.FloatLayers, c.Cosine);
+        }
+    }
+
+    /// <summary>The ONNX Runtime session option under which its x64 u8s8 kernels do not saturate.</summary>
+    public const string X64QuantPrecision = "session.x64quantprecision";
+
+    private sealed record Candidate(OnnxModel Model, PassContext Context, PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine);
+
+    private static double Fidelity(ModelSession reference, OnnxModel candidate, PassContext context, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples)
+    {
+        using var session = ModelSession.Open(candidate.Proto.ToByteArray(), candidate.DisplayPath,
+            new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal));
+        return Evaluator.Compare(reference, session, samples, null, "calibration", candidate.DisplayPath).Outputs.Select(o => o.MeanCosine).DefaultIfEmpty(1).Min();
+    }
+
+    /// <summary>Layers by the fidelity their int8 weights alone cost, worst first.</summary>
+    private static string[] Rank(OnnxModel prepared, ModelSession reference, int bits, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
+    {
+        var costs = new List<(string Node, double Cosine)>();
+        var nodes = prepared.Proto.Graph.Node.Where(n => n.OpType is "Conv" or "MatMul").ToArray();
+        var editor = new GraphEditor(prepared.Proto.Graph);
+        foreach (var node in nodes)
+        {
+            var weight = editor.ConstantTensor(node.Input[1]);
+            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || (node.OpType == "MatMul" && weight.Dims.Count != 2))
+            {
+                continue;
+            }
+
+            progress?.Report($"measuring the int8 sensitivity of {node.Name}");
+            var probe = prepared.Proto.Clone();
+            var values = Tensors.ReadFloats(weight, prepared);
+            float[] fake;
+            if (node.OpType == "Conv")
+            {
+                var channels = (int)weight.Dims[0];
+                var (q, scales) = WeightQuantization.PerOuterChannel(values, channels, bits);
+                var inner = values.Length / channels;
+                fake = q.Select((v, i) => v * scales[i / inner]).ToArray();
+            }
+            else
+            {
+                var columns = (int)weight.Dims[1];
+                var (q, scales) = WeightQuantization.PerColumn(values, (int)weight.Dims[0], columns, bits);
+                fake = q.Select((v, i) => v * scales[i % columns]).ToArray();
+            }
+
+            var target = probe.Graph.Initializer.FirstOrDefault(t => t.Name == weight.Name);
+            if (target is null)
+            {
+                continue; // a Constant node's value: rare in conv nets; not ranked
+            }
+
+            target.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(fake.AsSpan()));
+            target.FloatData.Clear();
+            using var session = ModelSession.Open(probe.ToByteArray(), prepared.DisplayPath);
+            var cosine = Evaluator.Compare(reference, session, samples, null, "calibration", prepared.DisplayPath).Outputs.Select(o => o.MeanCosine).DefaultIfEmpty(1).Min();
+            costs.Add((node.Name, cosine));
+        }
+
+        return costs.OrderBy(c => c.Cosine).Select(c => c.Node).ToArray();
+    }
+}
