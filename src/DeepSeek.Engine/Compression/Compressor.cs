@@ -69,11 +69,11 @@ public static class Compressor
                 RunPass(new FoldBatchNormPass());
                 var calibrationSamples = samples.Take(request.MaxCalibrationSamples).ToList();
                 clock.Restart();
-                var ranges = Calibrator.Run(working, calibrationSamples, request.CalibrationMethod, progress);
+                var calibrationResult = Calibrator.Run(working, calibrationSamples, request.CalibrationMethod, progress);
                 timings["calibration"] = Lap(clock);
                 cancellationToken.ThrowIfCancellationRequested();
                 var watch = Stopwatch.StartNew();
-                var (result, _, _) = MixedPrecision.Quantize(working, context, request.Profile, ranges, calibrationSamples, progress);
+                var (result, _, _) = MixedPrecision.Quantize(working, context, request.Profile, calibrationResult, calibrationSamples, progress);
                 passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
                 break;
         }

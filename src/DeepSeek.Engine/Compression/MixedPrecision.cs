@@ -28,7 +28,7 @@ public static class MixedPrecision
 
     /// <summary>Runs the static pass on <paramref name="prepared"/> (in place) with the fewest float layers that meet the target.</summary>
     public static (PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine) Quantize(OnnxModel prepared, PassContext context, HardwareProfile profile,
-        IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
+        CalibrationResult calibration, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
     {
         ArgumentNullException.ThrowIfNull(prepared);
         ArgumentNullException.ThrowIfNull(context);
@@ -46,7 +46,7 @@ public static class MixedPrecision
         {
             var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
             var candidateContext = new PassContext(candidate);
-            var result = new StaticInt8QdqPass(form, ranges, floatLayers.ToHashSet(StringComparer.Ordinal)).Run(candidateContext);
+            var result = new StaticInt8QdqPass(form, calibration.Ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans).Run(candidateContext);
             var cosine = Fidelity(reference, candidate, candidateContext, probe);
             progress?.Report($"int8 ({form.Int8.WeightBits}-bit weights) with {floatLayers.Count} float layer(s): cosine {cosine:F4}");
             var c = new Candidate(candidate, candidateContext, result, [.. floatLayers], cosine);

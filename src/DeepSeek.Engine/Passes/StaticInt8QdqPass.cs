@@ -18,9 +18,12 @@ namespace DeepSeek.Engine.Passes;
 /// their QDQ pairs and runs them on int8 directly.</item>
 /// </list>
 /// Needs default-domain opset 13 or newer (run <c>opset-upgrade</c> first) and BatchNormalization folded.
-/// Nodes named in <c>floatWeights</c> keep float weights (mixed precision: the most sensitive layers).
+/// Nodes named in <c>floatWeights</c> keep float weights (mixed precision: the most sensitive layers). Given the calibrated
+/// mean of each input channel, a Conv's bias absorbs the mean shift its quantized weights cause (bias correction):
+/// b' = b + Σ (W − Ŵ)·E[x].
 /// </summary>
-public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlySet<string>? floatWeights = null) : IGraphPass
+public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlySet<string>? floatWeights = null,
+    IReadOnlyDictionary<string, float[]>? channelMeans = null) : IGraphPass
 {
     private static readonly HashSet<string> Compute = ["Conv", "MatMul"];
     private static readonly HashSet<string> QuantizedOps = ["Conv", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Relu", "Clip", "Sigmoid", "LeakyRelu", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Resize", "Gather", "Split"];
@@ -128,7 +131,7 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         }
 
         // 3. Weights (per channel) and Conv bias (int32).
-        long weights = 0, nodes = 0, kept = 0;
+        long weights = 0, nodes = 0, kept = 0, corrected = 0;
         foreach (var node in editor.Graph.Node.Where(n => IsDefault(n) && Compute.Contains(n.OpType)).ToArray())
         {
             var weight = editor.ConstantTensor(node.Input[1]);
@@ -161,10 +164,30 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
 
             var input = node.Input[0];
             var xSource = dequantized.FirstOrDefault(kv => kv.Value == input).Key;
+            if (isConv && xSource is not null && (node.Input.Count < 3 || node.Input[2].Length == 0))
+            {
+                // A Conv without bias gets a zero one, so that bias correction and the int32 form apply to it too.
+                var zero = editor.AddInitializer(node.Name + "_bias", Tensors.Float(new float[channels], channels));
+                if (node.Input.Count < 3)
+                {
+                    node.Input.Add(zero);
+                }
+                else
+                {
+                    node.Input[2] = zero;
+                }
+            }
+
             if (isConv && node.Input.Count > 2 && node.Input[2].Length > 0 && xSource is not null
                 && editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float } biasTensor)
             {
                 var bias = Tensors.ReadFloats(biasTensor, model);
+                if (channelMeans is not null && channelMeans.TryGetValue(xSource, out var means))
+                {
+                    CorrectBias(bias, values, q, scales, means, (int)Tensors.IntAttribute(node, "group", 1));
+                    corrected++;
+                }
+
                 var xScale = parameters[xSource].Scale;
                 var biasScales = scales.Select(w => w * xScale).ToArray();
                 var biasQ = new int[bias.Length];
@@ -191,7 +214,7 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         editor.SortTopologically();
         return new PassResult(Name,
             $"{nodes} Conv/MatMul node(s) with {bits}-bit per-channel int8 weights ({weights} values), {kept} kept in float; {parameters.Count} activation(s) quantized to {zeroType.ToString().ToLowerInvariant()}",
-            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["floatNodes"] = kept, ["activations"] = parameters.Count, ["weightBits"] = bits });
+            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["floatNodes"] = kept, ["biasCorrected"] = corrected, ["activations"] = parameters.Count, ["weightBits"] = bits });
 
         bool QuantizesOutput(NodeProto node, string output)
         {
@@ -207,4 +230,37 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
     }
 
     private static bool IsDefault(NodeProto node) => node.Domain is "" or "ai.onnx";
+
+    /// <summary>b[m] += Σ over the channel's inputs of (W − Ŵ)[m, c, k] · mean[c] (Conv weights [M, C/group, k...]).</summary>
+    private static void CorrectBias(float[] bias, float[] weights, sbyte[] quantized, float[] scales, float[] means, int group)
+    {
+        var outputs = bias.Length;
+        var inner = weights.Length / outputs;
+        var inPerGroup = means.Length / Math.Max(1, group);
+        if (inPerGroup == 0 || inner % inPerGroup != 0)
+        {
+            return;
+        }
+
+        var kernel = inner / inPerGroup;
+        var outPerGroup = outputs / Math.Max(1, group);
+        for (var m = 0; m < outputs; m++)
+        {
+            var firstChannel = (m / Math.Max(1, outPerGroup)) * inPerGroup;
+            double shift = 0;
+            for (var c = 0; c < inPerGroup; c++)
+            {
+                double error = 0;
+                for (var k = 0; k < kernel; k++)
+                {
+                    var i = (m * inner) + (c * kernel) + k;
+                    error += weights[i] - (quantized[i] * scales[m]);
+                }
+
+                shift += error * means[firstChannel + c];
+            }
+
+            bias[m] += (float)shift;
+        }
+    }
 }

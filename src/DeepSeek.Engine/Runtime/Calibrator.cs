@@ -8,6 +8,11 @@ using Google.Protobuf;
 
 namespace DeepSeek.Engine.Runtime;
 
+/// <summary>What calibration observed.</summary>
+/// <param name="Ranges">Value name → range.</param>
+/// <param name="ChannelMeans">Value name → mean per channel (axis 1), for values of rank 2 or 4.</param>
+public sealed record CalibrationResult(IReadOnlyDictionary<string, ActivationRange> Ranges, IReadOnlyDictionary<string, float[]> ChannelMeans);
+
 /// <summary>How activation ranges are taken from the calibration runs.</summary>
 public enum CalibrationMethod
 {
@@ -27,8 +32,11 @@ public static class Calibrator
     private const double Percentile = 99.99;
     private const int Bins = 2048;
 
-    /// <summary>Value name → observed range, for every float value a node produces and every float graph input.</summary>
-    public static Dictionary<string, ActivationRange> Run(OnnxModel model, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
+    /// <summary>
+    /// Value name → observed range, for every float value a node produces and every float graph input; and, for values of
+    /// rank 2 or 4 ([N, C] or [N, C, H, W]), the mean of each channel C (used to correct the bias shift of quantized weights).
+    /// </summary>
+    public static CalibrationResult Run(OnnxModel model, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
         CalibrationMethod method = CalibrationMethod.MinMax, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -51,6 +59,7 @@ public static class Calibrator
 
         using var session = OpenProbe(model, probe);
         var minMax = watched.ToDictionary(v => v, _ => (Min: float.PositiveInfinity, Max: float.NegativeInfinity), StringComparer.Ordinal);
+        var sums = new Dictionary<string, (double[] Sum, long Count)>(StringComparer.Ordinal);
         var samplesOf = method == CalibrationMethod.Percentile ? new Dictionary<string, List<float[]>>(StringComparer.Ordinal) : null;
         for (var i = 0; i < samples.Count; i++)
         {
@@ -70,6 +79,7 @@ public static class Calibrator
                 }
 
                 minMax[name] = (min, max);
+                AddChannelSums(sums, name, value.Shape, data);
                 if (samplesOf is not null)
                 {
                     (samplesOf.TryGetValue(name, out var list) ? list : samplesOf[name] = []).Add(data);
@@ -88,7 +98,46 @@ public static class Calibrator
             ranges[name] = samplesOf is null ? new ActivationRange(min, max) : PercentileRange(samplesOf[name], min, max);
         }
 
-        return ranges;
+        var means = sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.Select(v => (float)(v / kv.Value.Count)).ToArray(), StringComparer.Ordinal);
+        return new CalibrationResult(ranges, means);
+    }
+
+    private static void AddChannelSums(Dictionary<string, (double[] Sum, long Count)> sums, string name, IReadOnlyList<long> shape, float[] data)
+    {
+        if (shape.Count is not (2 or 4) || shape[1] <= 0 || data.Length == 0)
+        {
+            return;
+        }
+
+        var channels = (int)shape[1];
+        var inner = shape.Count == 4 ? (int)(shape[2] * shape[3]) : 1;
+        var batch = data.Length / (channels * inner);
+        if (!sums.TryGetValue(name, out var entry))
+        {
+            entry = (new double[channels], 0);
+        }
+
+        if (entry.Sum.Length != channels)
+        {
+            return;
+        }
+
+        for (var n = 0; n < batch; n++)
+        {
+            for (var c = 0; c < channels; c++)
+            {
+                double sum = 0;
+                var start = ((n * channels) + c) * inner;
+                for (var i = 0; i < inner; i++)
+                {
+                    sum += data[start + i];
+                }
+
+                entry.Sum[c] += sum;
+            }
+        }
+
+        sums[name] = (entry.Sum, entry.Count + ((long)batch * inner));
     }
 
     private static ModelSession OpenProbe(OnnxModel model, ModelProto probe)
