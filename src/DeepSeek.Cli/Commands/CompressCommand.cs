@@ -16,17 +16,19 @@ internal static class CompressCommand
         var model = new Argument<string>("MODEL") { Description = "The ONNX model to compress (never modified)." };
         var outputPath = new Option<string>("--output", "-o") { Description = "Where to write the compressed model.", Required = true };
         var profile = new Option<string?>("--profile") { Description = "Hardware profile (deepseek profiles); default: this machine's." };
-        var quantize = new Option<string>("--quantize") { Description = "none, int8, int8-dynamic, int8-static, fp16 or auto.", DefaultValueFactory = _ => "auto" };
+        var quantize = new Option<string>("--quantize") { Description = "none, int8, int8-dynamic, int8-static, int4, fp16 or auto.", DefaultValueFactory = _ => "auto" };
         var calibration = new Option<string?>("--calibration") { Description = "Folder of sample inputs for calibration and verification." };
         var method = new Option<string>("--calibration-method") { Description = "minmax or percentile.", DefaultValueFactory = _ => "minmax" };
         var prune = new Option<string?>("--prune") { Description = "Fraction of weights to prune (not available yet)." };
         var pruneMode = new Option<string?>("--prune-mode") { Description = "magnitude, channel-l1 or channel-l2 (not available yet)." };
         var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
+        var block = new Option<int>("--int4-block") { Description = "INT4: values per block (32, 64 or 128).", DefaultValueFactory = _ => 32 };
+        var symmetric = new Option<bool>("--int4-symmetric") { Description = "INT4: symmetric blocks (no zero points)." };
         var budget = new Option<string?>("--accuracy-budget") { Description = "For example 1%: fail (DSB0063) when the compressed model loses more." };
         var report = new Option<string?>("--report") { Description = "Write a JSON report (docs/compress-report.md)." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, prune, pruneMode, sparsity, budget, report,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report,
         };
 
         command.SetAction(parse =>
@@ -56,6 +58,8 @@ internal static class CompressCommand
                         "percentile" => CalibrationMethod.Percentile,
                         var other => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--calibration-method", $"{Names.Quote(other)} is not a calibration method", "use minmax or percentile"),
                     },
+                    Int4BlockSize = parse.GetValue(block),
+                    Int4Symmetric = parse.GetValue(symmetric),
                     Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : null,
                     ReportPath = parse.GetValue(report),
                 };

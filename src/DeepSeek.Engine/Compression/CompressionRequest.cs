@@ -16,7 +16,7 @@ public sealed record CompressionRequest
     /// <summary>The hardware target.</summary>
     public required HardwareProfile Profile { get; init; }
 
-    /// <summary>The <c>Quantize</c> value: none, int8, int8-dynamic, int8-static, fp16, auto (int4 and mixed are not available yet).</summary>
+    /// <summary>The <c>Quantize</c> value: none, int8, int8-dynamic, int8-static, int4, fp16, auto (mixed is not available yet).</summary>
     public string Quantize { get; init; } = "auto";
 
     /// <summary>Sample inputs for calibration (static INT8) and verification.</summary>
@@ -27,6 +27,12 @@ public sealed record CompressionRequest
 
     /// <summary>At most this many calibration samples are used (the first ones, in name order).</summary>
     public int MaxCalibrationSamples { get; init; } = 256;
+
+    /// <summary>INT4: values per block (16, 32, 64 or 128).</summary>
+    public int Int4BlockSize { get; init; } = 32;
+
+    /// <summary>INT4: symmetric blocks (no zero points) instead of min/max blocks.</summary>
+    public bool Int4Symmetric { get; init; }
 
     /// <summary>The accuracy budget; null: measured and reported, never enforced.</summary>
     public AccuracyBudget? Budget { get; init; }

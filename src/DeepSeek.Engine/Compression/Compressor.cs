@@ -60,6 +60,9 @@ public static class Compressor
             case Recipe.Fp16:
                 RunPass(new Fp16WeightsPass());
                 break;
+            case Recipe.Int4:
+                RunPass(new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric));
+                break;
             case Recipe.Int8Dynamic:
                 UpgradeIfBelow(11);
                 RunPass(new DynamicInt8Pass(request.Profile));

@@ -15,6 +15,8 @@ public enum Recipe
     Int8Static,
     /// <summary>FP16 weights, fp32 compute.</summary>
     Fp16,
+    /// <summary>INT4 block-wise MatMul weights (com.microsoft.MatMulNBits).</summary>
+    Int4,
 }
 
 /// <summary>Turns a <c>Quantize</c> value, a profile and a model into a recipe (the documented table of docs/recipes.md).</summary>
@@ -45,8 +47,9 @@ public static class RecipePlanner
             "int8-static" when hasCalibration => Recipe.Int8Static,
             "int8-static" => throw new DeepSeekException(DiagnosticIds.CalibrationRequired, model.DisplayPath, "static INT8 was asked for without calibration data"),
             "int8" => convolutional && hasCalibration ? Recipe.Int8Static : Recipe.Int8Dynamic,
-            "int4" or "mixed" => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--quantize",
-                $"'{value}' is not available in this version yet", "use int8, int8-dynamic, int8-static, fp16 or none"),
+            "int4" => Recipe.Int4,
+            "mixed" => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--quantize",
+                $"'{value}' is not available in this version yet", "use int8, int8-dynamic, int8-static, int4, fp16 or none"),
             _ => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--quantize", $"{Names.Quote(quantize)} is not a quantization",
                 $"use one of: {string.Join(", ", Values)}"),
         };
@@ -59,6 +62,7 @@ public static class RecipePlanner
         Recipe.Int8Dynamic => "int8-dynamic",
         Recipe.Int8Static => "int8-static",
         Recipe.Fp16 => "fp16",
+        Recipe.Int4 => "int4",
         _ => recipe.ToString(),
     };
 }

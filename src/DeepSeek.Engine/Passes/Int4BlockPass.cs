@@ -1,0 +1,135 @@
+using DeepSeek.Engine.Graph;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.Protobuf;
+
+namespace DeepSeek.Engine.Passes;
+
+/// <summary>
+/// INT4 block-wise weights for MatMul: each constant weight matrix B [K, N] becomes ONNX Runtime's
+/// <c>com.microsoft.MatMulNBits</c> (bits 4): per output column, K is cut into blocks of 32, 64 or 128 values, each block
+/// with its own scale (and, asymmetric, its own 4-bit zero point). Activations stay float; the weights take an eighth
+/// of their float size plus the scales.
+/// </summary>
+/// <param name="blockSize">Values per block: 16, 32, 64 or 128.</param>
+/// <param name="symmetric">Symmetric blocks (zero point 8, no zero-point tensor) rather than min/max blocks.</param>
+public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false) : IGraphPass
+{
+    /// <summary>Weights with fewer elements stay float.</summary>
+    public const int MinElements = 256;
+
+    /// <inheritdoc />
+    public string Name => "int4-block";
+
+    /// <inheritdoc />
+    public PassResult Run(PassContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (blockSize is not (16 or 32 or 64 or 128))
+        {
+            throw new DeepSeekException(DiagnosticIds.InvalidOption, "--int4-block", $"block size {blockSize} is not 16, 32, 64 or 128", "use 32, 64 or 128");
+        }
+
+        var model = context.Model;
+        var editor = new GraphEditor(model.Proto.Graph);
+        long nodes = 0, values = 0;
+        foreach (var node in editor.Graph.Node.Where(n => n.Domain is "" or "ai.onnx" && n.OpType == "MatMul").ToArray())
+        {
+            var weight = editor.ConstantTensor(node.Input[1]);
+            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || weight.Dims.Count != 2 || weight.Dims[0] * weight.Dims[1] < MinElements)
+            {
+                continue;
+            }
+
+            int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
+            var matrix = Tensors.ReadFloats(weight, model);
+            var (packed, scales, zeroPoints) = Quantize(matrix, k, n, blockSize, symmetric);
+            var blocks = (k + blockSize - 1) / blockSize;
+            var prefix = node.Input[1];
+            var b = editor.AddInitializer(prefix + "_int4", Tensors.UInt8(packed, n, blocks, blockSize / 2));
+            var s = editor.AddInitializer(prefix + "_int4_scales", Tensors.Float(scales, (long)n * blocks));
+            var inputs = new List<string> { node.Input[0], b, s };
+            if (zeroPoints is not null)
+            {
+                inputs.Add(editor.AddInitializer(prefix + "_int4_zero_points", Tensors.UInt8(zeroPoints, zeroPoints.Length)));
+            }
+
+            var replacement = editor.AddNode("MatMulNBits", inputs, [node.Output[0]], "com.microsoft", name: (string.IsNullOrEmpty(node.Name) ? prefix : node.Name) + "_int4");
+            Tensors.SetInt(replacement, "K", k);
+            Tensors.SetInt(replacement, "N", n);
+            Tensors.SetInt(replacement, "bits", 4);
+            Tensors.SetInt(replacement, "block_size", blockSize);
+            editor.RemoveNode(node);
+            nodes++;
+            values += matrix.Length;
+        }
+
+        if (nodes > 0 && !model.Proto.OpsetImport.Any(o => o.Domain == "com.microsoft"))
+        {
+            model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        }
+
+        editor.RemoveUnusedInitializers();
+        editor.SortTopologically();
+        return new PassResult(Name, $"{nodes} MatMul node(s) to MatMulNBits, {values} weights in 4-bit blocks of {blockSize} ({(symmetric ? "symmetric" : "asymmetric")})",
+            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = values, ["blockSize"] = blockSize, ["symmetric"] = symmetric ? 1 : 0 });
+    }
+
+    /// <summary>
+    /// Packs B [K, N] (row-major) as MatMulNBits wants it: for each column n, for each block of K, blockSize/2 bytes with two
+    /// 4-bit values each (low nibble first); scales [N × blocks]; zero points (asymmetric) packed two per byte, per column.
+    /// Rows past K in the last block are zero.
+    /// </summary>
+    public static (byte[] Packed, float[] Scales, byte[]? ZeroPoints) Quantize(ReadOnlySpan<float> matrix, int k, int n, int blockSize, bool symmetric)
+    {
+        var blocks = (k + blockSize - 1) / blockSize;
+        var packed = new byte[n * blocks * (blockSize / 2)];
+        var scales = new float[n * blocks];
+        var zeroBytesPerColumn = (blocks + 1) / 2;
+        var zeroPoints = symmetric ? null : new byte[n * zeroBytesPerColumn];
+        var block = new float[blockSize];
+        for (var column = 0; column < n; column++)
+        {
+            for (var b = 0; b < blocks; b++)
+            {
+                float min = 0, max = 0, peak = 0;
+                for (var j = 0; j < blockSize; j++)
+                {
+                    var row = (b * blockSize) + j;
+                    var value = row < k ? matrix[(row * n) + column] : 0f;
+                    block[j] = value;
+                    min = MathF.Min(min, value);
+                    max = MathF.Max(max, value);
+                    peak = MathF.Max(peak, MathF.Abs(value));
+                }
+
+                float scale;
+                int zero;
+                if (symmetric)
+                {
+                    scale = peak > 0 ? peak / 7f : 1f;
+                    zero = 8;
+                }
+                else
+                {
+                    scale = max > min ? (max - min) / 15f : 1f;
+                    zero = (int)Math.Clamp(MathF.Round(-min / scale, MidpointRounding.ToEven), 0, 15);
+                }
+
+                scales[(column * blocks) + b] = scale;
+                if (zeroPoints is not null)
+                {
+                    zeroPoints[(column * zeroBytesPerColumn) + (b / 2)] |= (byte)(zero << (4 * (b % 2)));
+                }
+
+                var offset = ((column * blocks) + b) * (blockSize / 2);
+                for (var j = 0; j < blockSize; j++)
+                {
+                    var q = (int)Math.Clamp(MathF.Round(block[j] / scale, MidpointRounding.ToEven) + zero, 0, 15);
+                    packed[offset + (j / 2)] |= (byte)(q << (4 * (j % 2)));
+                }
+            }
+        }
+
+        return (packed, scales, zeroPoints);
+    }
+}
