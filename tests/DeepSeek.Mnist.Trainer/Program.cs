@@ -73,9 +73,3 @@ var readme = Path.Combine(output, "README.md");
 File.WriteAllText(readme, Readme.Write(results, training.Count, heldOut.Count));
 log.WriteLine($"wrote {readme}; total {total.Elapsed.TotalSeconds:F1} s");
 return 0;
-
-/// <summary>What one trained model measured.</summary>
-internal sealed record ModelResult(Network Network, TrainingOptions Options, string Path, long Bytes, TimeSpan Time, int Correct, int OrtCorrect, int Total)
-{
-    public string Accuracy(int correct) => string.Create(CultureInfo.InvariantCulture, $"{100.0 * correct / Total:F2}% ({correct:N0}/{Total:N0})");
-}

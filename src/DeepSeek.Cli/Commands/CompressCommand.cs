@@ -31,10 +31,10 @@ internal static class CompressCommand
             model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report,
         };
 
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellationToken) =>
         {
             var input = parse.GetRequiredValue(model);
-            return DeepSeekCli.Guard(error, input, () =>
+            return Task.FromResult(DeepSeekCli.Guard(error, input, () =>
             {
                 foreach (var unavailable in new[] { prune, pruneMode, sparsity })
                 {
@@ -63,10 +63,11 @@ internal static class CompressCommand
                     Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : null,
                     ReportPath = parse.GetValue(report),
                 };
-                var result = Compressor.Run(request, progress);
+                // Ctrl+C cancels: the compressor stops at the next step and leaves no output file.
+                var result = Compressor.Run(request, progress, cancellationToken);
                 WriteSummary(result, output);
                 return DeepSeekCli.Success;
-            });
+            }));
         });
         return command;
     }
