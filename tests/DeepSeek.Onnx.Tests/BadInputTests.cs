@@ -60,7 +60,7 @@ public sealed partial class BadInputTests
             // Opset upgrade: DeepSeek.Engine.Tests/Passes/OpsetUpgradePassTests covers it (unknown and non-upgradable operators).
             "DSB0060",
             // Compression: DeepSeek.Engine.Tests (Compression, Profiles) and DeepSeek.Cli.Tests cover these.
-            "DSB0061", "DSB0062", "DSB0063", "DSB0064", "DSB0065", "DSB0066",
+            "DSB0061", "DSB0062", "DSB0063", "DSB0064", "DSB0065", "DSB0066", "DSB0067",
         ];
         Assert.All(DiagnosticIds.All, d => Assert.True(covered.Contains(d.Id) || elsewhere.Contains(d.Id), $"{d.Id} has no bad-input case"));
     }

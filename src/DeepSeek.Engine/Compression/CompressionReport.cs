@@ -18,6 +18,9 @@ public sealed record CompressionReport(
     string? Budget,
     IReadOnlyDictionary<string, double> TimingsMs)
 {
+    /// <summary>With <c>auto</c>: the recipes tried before this one, and why each was rejected.</summary>
+    public IReadOnlyList<string> Attempts { get; init; } = [];
+
     /// <summary>Output size over input size.</summary>
     public double SizeRatio => InputBytes == 0 ? 0 : (double)OutputBytes / InputBytes;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DeepSeek.Engine.Data;
 using DeepSeek.Engine.Graph;
 using DeepSeek.Engine.Passes;
+using DeepSeek.Engine.Profiles;
 using DeepSeek.Engine.Runtime;
 using DeepSeek.Engine.Verification;
 using DeepSeek.Onnx.Diagnostics;
@@ -41,7 +42,34 @@ public static class Compressor
         var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
         timings["read"] = Lap(clock);
 
-        var recipe = RecipePlanner.Plan(request.Quantize, request.Profile, source, data is not null);
+        var recipes = RecipePlanner.Candidates(request.Quantize, request.Profile, source, data is not null);
+        var attempts = new List<string>();
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                var report = Attempt(recipes[i], request, source, output, samples, labels, new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
+                report = report with { Attempts = attempts };
+                if (request.ReportPath is not null)
+                {
+                    ReportWriter.WriteFile(report, request.ReportPath);
+                }
+
+                return report;
+            }
+            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id))
+            {
+                attempts.Add($"{RecipePlanner.Name(recipes[i])}: {e.Problem}");
+                progress?.Report($"{RecipePlanner.Name(recipes[i])} rejected ({e.Id}); trying {RecipePlanner.Name(recipes[i + 1])}");
+            }
+        }
+    }
+
+    private static CompressionReport Attempt(Recipe recipe, CompressionRequest request, OnnxModel source, string output,
+        List<IReadOnlyDictionary<string, TensorValue>> samples, List<long>? labels, Dictionary<string, double> timings, Stopwatch total,
+        bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
         var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
         var passes = new List<PassReport>();
@@ -123,17 +151,23 @@ public static class Compressor
                 budgetNote = $"{budget.Points}% (met)";
             }
 
+            if (checkSpeed && recipe != Recipe.None && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
+            {
+                var (before, after) = Latency.Compare(source.SourcePath!, temporary, sessionOptions, samples[0]);
+                timings["latencyOriginalMs"] = before;
+                timings["latencyCompressedMs"] = after;
+                if (after > before * 1.05)
+                {
+                    throw new DeepSeekException(DiagnosticIds.SlowerThanOriginal, request.Input,
+                        $"{RecipePlanner.Name(recipe)} runs in {after:F2} ms per sample here, the original in {before:F2} ms");
+                }
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             File.Move(temporary, output, overwrite: true);
             timings["total"] = total.Elapsed.TotalMilliseconds;
-            var report = new CompressionReport(request.Input, request.Output, new FileInfo(source.SourcePath!).Length, new FileInfo(output).Length,
+            return new CompressionReport(request.Input, request.Output, new FileInfo(source.SourcePath!).Length, new FileInfo(output).Length,
                 request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings);
-            if (request.ReportPath is not null)
-            {
-                ReportWriter.WriteFile(report, request.ReportPath);
-            }
-
-            return report;
         }
         finally
         {

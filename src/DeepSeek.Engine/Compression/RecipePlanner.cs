@@ -55,6 +55,30 @@ public static class RecipePlanner
         };
     }
 
+    /// <summary>
+    /// The recipes to try, in order. An explicit value gives one. <c>auto</c> follows the decision table of docs/recipes.md by
+    /// parameter count — under 100M: the profile's default (INT8: static for conv nets with calibration data, else dynamic);
+    /// 100M–1B: INT8 dynamic; over 1B: INT4 block-wise — then FP16, then none: the first whose budget holds (and that is not
+    /// slower than the original when this machine is the target) is shipped.
+    /// </summary>
+    public static IReadOnlyList<Recipe> Candidates(string quantize, HardwareProfile profile, OnnxModel model, bool hasCalibration)
+    {
+        ArgumentNullException.ThrowIfNull(quantize);
+        if (!string.Equals(quantize.Trim(), "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return [Plan(quantize, profile, model, hasCalibration)];
+        }
+
+        var parameters = model.Graph.Weights().Sum(w => w.Elements);
+        var first = parameters switch
+        {
+            > 1_000_000_000 => Recipe.Int4,
+            > 100_000_000 => Recipe.Int8Dynamic,
+            _ => Plan(profile.DefaultRecipe, profile, model, hasCalibration),
+        };
+        return new[] { first, Recipe.Fp16, Recipe.None }.Distinct().ToArray();
+    }
+
     /// <summary>The recipe's name in reports.</summary>
     public static string Name(Recipe recipe) => recipe switch
     {

@@ -57,6 +57,13 @@ public static class ReportWriter
         json.WriteString("profile", report.Profile);
         json.WriteString("quantize", report.Quantize);
         json.WriteString("recipe", report.Recipe);
+        json.WriteStartArray("attempts");
+        foreach (var attempt in report.Attempts)
+        {
+            json.WriteStringValue(attempt);
+        }
+
+        json.WriteEndArray();
         json.WriteStartArray("passes");
         foreach (var pass in report.Passes)
         {

@@ -127,6 +127,9 @@ public static class DiagnosticIds
     /// <summary>DSB0065: Invalid option value.</summary>
     public static readonly DiagnosticDescriptor InvalidOption = new("DSB0065", "Invalid option value",
         "see 'deepseek compress --help' for the accepted values");
+    /// <summary>DSB0067: Compressed model slower than the original.</summary>
+    public static readonly DiagnosticDescriptor SlowerThanOriginal = new("DSB0067", "Compressed model slower than the original",
+        "this machine is the target and the compressed model runs slower here; choose another recipe or profile");
     /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
     public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",
         "check that the model and the data belong together; the message is ONNX Runtime's");
@@ -148,7 +151,7 @@ public static class DiagnosticIds
         GraphCycle, DanglingInput, DuplicateValue, GraphOutputNotProduced, MissingOpsetImport, MissingGraph,
         WriteFailed, OutputIsInput,
         DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge,
-        OperatorNotUpgradable, InvalidProfile, NoKernel, AccuracyBudgetMissed, CalibrationRequired, InvalidOption, RuntimeFailed,
+        OperatorNotUpgradable, InvalidProfile, NoKernel, AccuracyBudgetMissed, CalibrationRequired, InvalidOption, RuntimeFailed, SlowerThanOriginal,
         InvalidArguments, InternalError,
     ];
 }

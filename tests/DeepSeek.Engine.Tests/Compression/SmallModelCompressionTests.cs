@@ -130,3 +130,40 @@ public sealed class SmallModelCompressionTests
         Assert.Equal("DSB0041", e.Id);
     }
 }
+
+public sealed class AutoRecipeTests
+{
+    [Fact]
+    public void Auto_rejects_a_recipe_that_misses_the_budget_and_says_why()
+    {
+        using var temp = new TempDirectory();
+        var w = ModelBuilder.Random(64 * 10, 5, 0.01f);
+        for (var c = 0; c < 10; c++)
+        {
+            w[c] = 100f; // one outlier row: 7-bit int8 flattens every other weight to zero
+        }
+
+        var model = new ModelBuilder(8, 13).Input("x", "batch", 64).Initializer("w", w, 64, 10).Node("MatMul", ["x", "w"], ["y"]).Output("y", "batch", 10).Save(temp.File("outlier.onnx"));
+        var data = Directory.CreateDirectory(temp.File("data")).FullName;
+        for (var i = 0; i < 6; i++)
+        {
+            NpyWriter.Write(Path.Combine(data, $"s{i}.npy"), TensorValue.Create(ModelBuilder.Random(3 * 64, 100 + i), 3, 64));
+        }
+
+        var report = Compressor.Run(new CompressionRequest
+        {
+            Input = model,
+            Output = temp.File("out.onnx"),
+            Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"),
+            Quantize = "auto",
+            CalibrationFolder = data,
+            Budget = Verification.AccuracyBudget.Parse("5%"),
+        });
+
+        Assert.NotEqual("int8-dynamic", report.Recipe);
+        Assert.StartsWith("int8-dynamic: ", report.Attempts[0], StringComparison.Ordinal);
+        Assert.Contains(report.Recipe, new[] { "fp16", "none" });
+        Assert.True(report.Evaluation.Outputs[0].Top1Agreement >= 0.95);
+        Assert.True(File.Exists(temp.File("out.onnx")));
+    }
+}
