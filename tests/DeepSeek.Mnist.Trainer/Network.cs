@@ -1,4 +1,5 @@
 using DeepSeek.Onnx.Protobuf;
+using DeepSeek.Testing;
 
 namespace DeepSeek.Mnist.Trainer;
 
@@ -15,6 +16,9 @@ internal abstract class Workspace
 
     /// <summary>One gradient array per parameter, in <see cref="Network.Parameters"/> order.</summary>
     public float[][] Gradients { get; }
+
+    /// <summary>The training image as the network sees it (shifted when the training augments).</summary>
+    public float[] Input { get; } = new float[MnistDigits.ImageSize];
 
     public float[] Logits { get; } = new float[10];
 

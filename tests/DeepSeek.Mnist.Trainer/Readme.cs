@@ -37,7 +37,7 @@ internal static class Readme
         Line();
         Line($"The trainer (plain C#, no ML library) trains on `MnistDigits.Training` ({trainingCount:N0} digits) and measures on");
         Line($"`MnistDigits.HeldOut` ({heldOutCount:N0} digits, never used for training) from `tests/DeepSeek.Testing/MnistDigits.cs`:");
-        Line($"of each digit's images in file order, the first 80% train and the rest are held out.");
+        Line($"of each digit's images in file order, the first 80% (rounded) train and the rest are held out.");
         Line();
         foreach (var r in results)
         {

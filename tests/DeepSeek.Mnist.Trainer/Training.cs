@@ -9,14 +9,20 @@ namespace DeepSeek.Mnist.Trainer;
 /// <param name="BatchSize">Digits per Adam step (the last batch of an epoch may be smaller).</param>
 /// <param name="LearningRate">Adam's step size in the first epoch.</param>
 /// <param name="Decay">The step size is multiplied by this after every epoch.</param>
-/// <param name="Seed">Seeds the weights (<c>new Random(Seed)</c>) and the epochs' shuffles (<c>new Random(Seed + 1)</c>).</param>
-internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, float Decay, int Seed)
+/// <param name="MaxShift">Augmentation: each time a training digit is used, its image is moved by a random whole number of
+/// pixels from -MaxShift to MaxShift in each direction (background fills the edge); 0 for none.</param>
+/// <param name="Seed">Seeds the weights (<c>new Random(Seed)</c>) and the epochs' shuffles and shifts (<c>new Random(Seed + 1)</c>).</param>
+internal sealed record TrainingOptions(int Epochs, int BatchSize, float LearningRate, float Decay, int MaxShift, int Seed)
 {
     /// <summary>Each batch is split into this many fixed chunks, summed in order: the result does not depend on the thread count.</summary>
     public const int Chunks = 8;
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"Adam (β1 0.9, β2 0.999, ε 1e-8), learning rate {LearningRate} multiplied by {Decay} after each epoch, batch {BatchSize}, {Epochs} epochs, softmax cross-entropy, seed {Seed}");
+    public string Describe()
+    {
+        var shift = MaxShift > 0 ? $"each training image shifted by a random -{MaxShift}..{MaxShift} pixels in x and in y every time it is used, " : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Adam (β1 0.9, β2 0.999, ε 1e-8), learning rate {LearningRate} multiplied by {Decay} after each epoch, batch {BatchSize}, {Epochs} epochs, softmax cross-entropy, {shift}seed {Seed}");
+    }
 }
 
 /// <summary>Minibatch training with Adam; deterministic for a given seed (fixed chunks, fixed summation order).</summary>
@@ -37,11 +43,18 @@ internal static class Training
         var v = parameters.Select(p => new float[p.Value.Length]).ToArray();
         var shuffle = new Random(options.Seed + 1);
         var order = Enumerable.Range(0, digits.Count).ToArray();
+        var shifts = new (int X, int Y)[digits.Count];
         var learningRate = (double)options.LearningRate;
         var step = 0;
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             shuffle.Shuffle(order);
+            for (var i = 0; i < shifts.Length; i++)
+            {
+                shifts[i] = options.MaxShift == 0 ? (0, 0)
+                    : (shuffle.Next(-options.MaxShift, options.MaxShift + 1), shuffle.Next(-options.MaxShift, options.MaxShift + 1));
+            }
+
             double loss = 0;
             var correct = 0;
             for (var start = 0; start < order.Length; start += options.BatchSize)
@@ -55,7 +68,8 @@ internal static class Training
                     for (int i = start + (chunk * count / TrainingOptions.Chunks), end = start + ((chunk + 1) * count / TrainingOptions.Chunks); i < end; i++)
                     {
                         var digit = digits[order[i]];
-                        sum += network.Accumulate(digit.Image, digit.Label, workspace);
+                        var image = shifts[i] == (0, 0) ? digit.Image : Shift(digit.Image, shifts[i], workspace.Input);
+                        sum += network.Accumulate(image, digit.Label, workspace);
                     }
 
                     chunkLoss[chunk] = sum;
@@ -101,6 +115,21 @@ internal static class Training
         }
 
         return stopwatch.Elapsed;
+    }
+
+    /// <summary>Writes <paramref name="image"/> moved by <paramref name="shift"/> pixels into <paramref name="output"/>; pixels moved in from outside are 0.</summary>
+    private static float[] Shift(float[] image, (int X, int Y) shift, float[] output)
+    {
+        const int side = MnistDigits.Side;
+        Array.Clear(output);
+        for (var y = Math.Max(0, shift.Y); y < Math.Min(side, side + shift.Y); y++)
+        {
+            var x0 = Math.Max(0, shift.X);
+            var x1 = Math.Min(side, side + shift.X);
+            image.AsSpan(((y - shift.Y) * side) + x0 - shift.X, x1 - x0).CopyTo(output.AsSpan((y * side) + x0));
+        }
+
+        return output;
     }
 
     /// <summary>The network's prediction for every digit, in order.</summary>

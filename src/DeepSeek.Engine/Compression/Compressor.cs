@@ -89,6 +89,7 @@ public static class Compressor
                 RunPass(new Fp16WeightsPass());
                 break;
             case Recipe.Int4:
+                RunPass(new GemmToMatMulPass());
                 RunPass(new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric));
                 break;
             case Recipe.Int8Dynamic:
@@ -98,6 +99,7 @@ public static class Compressor
             case Recipe.Int8Static:
                 UpgradeIfBelow(13);
                 RunPass(new FoldBatchNormPass());
+                RunPass(new GemmToMatMulPass());
                 var calibrationSamples = samples.Take(request.MaxCalibrationSamples).ToList();
                 clock.Restart();
                 var calibrationResult = Calibrator.Run(working, calibrationSamples, request.CalibrationMethod, progress);
