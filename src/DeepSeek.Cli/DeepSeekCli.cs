@@ -32,6 +32,7 @@ public static class DeepSeekCli
             CompressCommand.Create(output, error, profilesFile, progress),
             EvalCommand.Create(output, error, progress),
             ProfilesCommand.Create(output, error, profilesFile),
+            ManifestCommand.Create(output, error, profilesFile),
         };
 
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -5,6 +5,7 @@ using DeepSeek.Engine.Profiles;
 using DeepSeek.Engine.Runtime;
 using DeepSeek.Engine.Verification;
 using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.IO;
 
 namespace DeepSeek.Cli.Commands;
 
@@ -26,9 +27,11 @@ internal static class CompressCommand
         var symmetric = new Option<bool>("--int4-symmetric") { Description = "INT4: symmetric blocks (no zero points)." };
         var budget = new Option<string?>("--accuracy-budget") { Description = "For example 1%: fail (DSB0063) when the compressed model loses more." };
         var report = new Option<string?>("--report") { Description = "Write a JSON report (docs/compress-report.md)." };
+        var manifest = new Option<string?>("--manifest") { Description = "Write the model's text manifest (docs/manifest.md)." };
+        var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report, manifest, cache,
         };
 
         command.SetAction((parse, cancellationToken) =>
@@ -63,8 +66,33 @@ internal static class CompressCommand
                     Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : null,
                     ReportPath = parse.GetValue(report),
                 };
+                var cacheFolder = parse.GetValue(cache) is { } folder ? new CompressionCache(folder) : null;
+                var key = cacheFolder is null ? null : CompressionCache.Key(request);
+                var manifestPath = parse.GetValue(manifest);
+                if (cacheFolder?.TryGet(key!) is { } cached)
+                {
+                    CompressionCache.CopyTo(cached, request.Output);
+                    if (manifestPath is not null)
+                    {
+                        ModelManifest.Write(manifestPath, ModelReader.Read(request.Input), request.Profile.Name, cacheFolder.Recipe(key!), cacheFolder.Options(key!), request.Output);
+                    }
+
+                    output.WriteLine($"{input} → {request.Output}: from the cache ({key![..12]}), nothing compressed");
+                    return DeepSeekCli.Success;
+                }
+
                 // Ctrl+C cancels: the compressor stops at the next step and leaves no output file.
                 var result = Compressor.Run(request, progress, cancellationToken);
+                if (cacheFolder is not null && !File.Exists(request.Output + ".data"))
+                {
+                    cacheFolder.Put(key!, request.Output, result.Recipe, result.SessionOptions);
+                }
+
+                if (manifestPath is not null)
+                {
+                    ModelManifest.Write(manifestPath, ModelReader.Read(request.Input), request.Profile.Name, result.Recipe, result.SessionOptions, request.Output);
+                }
+
                 WriteSummary(result, output);
                 return DeepSeekCli.Success;
             }));

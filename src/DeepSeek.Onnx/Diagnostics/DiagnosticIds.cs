@@ -138,6 +138,9 @@ public static class DiagnosticIds
     /// <summary>DSB0090: Invalid command line.</summary>
     public static readonly DiagnosticDescriptor InvalidArguments = new("DSB0090", "Invalid command line",
         "run 'deepseek --help' for the verbs and their options");
+    /// <summary>DSB0091: DeepSeek engine not found (reported by the MSBuild task).</summary>
+    public static readonly DiagnosticDescriptor EngineNotFound = new("DSB0091", "DeepSeek engine not found",
+        "restore the DeepSeek.Build package, or set the DeepSeekEnginePath property to DeepSeek.Cli.dll");
     /// <summary>DSB0099: Internal error.</summary>
     public static readonly DiagnosticDescriptor InternalError = new("DSB0099", "Internal error",
         "this is a bug in DeepSeek; please report it with the model that caused it");
@@ -152,6 +155,6 @@ public static class DiagnosticIds
         WriteFailed, OutputIsInput,
         DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge,
         OperatorNotUpgradable, InvalidProfile, NoKernel, AccuracyBudgetMissed, CalibrationRequired, InvalidOption, RuntimeFailed, SlowerThanOriginal,
-        InvalidArguments, InternalError,
+        InvalidArguments, EngineNotFound, InternalError,
     ];
 }

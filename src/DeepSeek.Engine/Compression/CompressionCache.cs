@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>
+/// A content-addressed cache of compressed models: the key hashes the engine version, the source model (and its external
+/// data), the calibration files, the profile and every option. Entries are written through temporary files and renamed,
+/// so processes sharing a cache never see half an entry; two writers of one key write the same bytes.
+/// </summary>
+public sealed class CompressionCache(string directory)
+{
+    /// <summary>The cache folder.</summary>
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    /// <summary>The key of a request.</summary>
+    public static string Key(CompressionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var text = new StringBuilder();
+        text.Append("engine=").Append(typeof(CompressionCache).Assembly.ManifestModule.ModuleVersionId).Append('\n');
+        text.Append("model=").Append(ModelManifest.Hash(request.Input)).Append('\n');
+        var folder = Path.GetDirectoryName(Path.GetFullPath(request.Input))!;
+        foreach (var data in System.IO.Directory.GetFiles(folder, Path.GetFileName(request.Input) + ".data"))
+        {
+            text.Append("data=").Append(ModelManifest.Hash(data)).Append('\n');
+        }
+
+        if (request.CalibrationFolder is { } calibration && System.IO.Directory.Exists(calibration))
+        {
+            foreach (var file in System.IO.Directory.GetFiles(calibration, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                text.Append("calibration=").Append(Path.GetRelativePath(calibration, file)).Append('=').Append(ModelManifest.Hash(file)).Append('\n');
+            }
+        }
+
+        var p = request.Profile;
+        text.Append("profile=").Append(p.Name).Append(';').Append(p.Int8.Activations).Append(';').Append(p.Int8.WeightBits).Append(';')
+            .Append(string.Join(",", p.Int8.SessionOptions.Select(kv => kv.Key + "=" + kv.Value))).Append(';').Append(p.DefaultRecipe).Append('\n');
+        text.Append("quantize=").Append(request.Quantize).Append(";method=").Append(request.CalibrationMethod)
+            .Append(";samples=").Append(request.MaxCalibrationSamples).Append(";int4=").Append(request.Int4BlockSize).Append(request.Int4Symmetric ? "s" : "a")
+            .Append(";budget=").Append(request.Budget?.Points.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>The cached model for <paramref name="key"/>, or null.</summary>
+    public string? TryGet(string key)
+    {
+        var path = Path.Combine(Directory, key + ".onnx");
+        return File.Exists(path) && File.Exists(Path.Combine(Directory, key + ".options")) ? path : null;
+    }
+
+    /// <summary>The session options stored with an entry.</summary>
+    public IReadOnlyDictionary<string, string> Options(string key)
+        => File.ReadAllLines(Path.Combine(Directory, key + ".options")).Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+
+    /// <summary>The recipe stored with an entry.</summary>
+    public string Recipe(string key) => File.ReadAllText(Path.Combine(Directory, key + ".recipe")).Trim();
+
+    /// <summary>Stores a compressed model (no external data) under <paramref name="key"/>.</summary>
+    public void Put(string key, string model, string recipe, IReadOnlyDictionary<string, string> sessionOptions)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        Atomic(Path.Combine(Directory, key + ".recipe"), path => File.WriteAllText(path, recipe));
+        Atomic(Path.Combine(Directory, key + ".onnx"), path => File.Copy(model, path));
+        // Written last: an entry counts only once its .options file exists.
+        Atomic(Path.Combine(Directory, key + ".options"), path => File.WriteAllLines(path, sessionOptions.Select(kv => kv.Key + "=" + kv.Value)));
+    }
+
+    /// <summary>Copies a cached model to <paramref name="output"/> through a temporary file.</summary>
+    public static void CopyTo(string cached, string output) => Atomic(Path.GetFullPath(output), path => File.Copy(cached, path));
+
+    private static void Atomic(string final, Action<string> write)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            write(temporary);
+            File.Move(temporary, final, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+}

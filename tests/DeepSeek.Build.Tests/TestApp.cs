@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Reflection;
+using DeepSeek.Testing;
+
+namespace DeepSeek.Build.Tests;
+
+/// <summary>A fresh console app in a temp folder that imports the repository's build/ targets, built with the real dotnet CLI.</summary>
+internal sealed class TestApp : IDisposable
+{
+    private readonly TempDirectory folder = new();
+
+    public TestApp(string modelItems)
+    {
+        Directory.CreateDirectory(File("Models"));
+        System.IO.File.Copy(TestAssets.MnistMlp, File("Models/mnist-mlp.onnx"));
+        var build = Metadata("BuildFolder");
+        System.IO.File.WriteAllText(File("App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{build}/DeepSeek.Build.props" />
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <UseAppHost>false</UseAppHost>
+                <DeepSeekEnginePath>{Metadata("EnginePath")}</DeepSeekEnginePath>
+                <DeepSeekTasksAssembly>{Metadata("TasksPath")}</DeepSeekTasksAssembly>
+              </PropertyGroup>
+              <ItemGroup>
+                {modelItems}
+              </ItemGroup>
+              <Import Project="{build}/DeepSeek.Build.targets" />
+            </Project>
+            """);
+        System.IO.File.WriteAllText(File("Program.cs"), """
+            var model = Path.Combine(AppContext.BaseDirectory, "Models", "mnist-mlp.onnx");
+            Console.WriteLine(File.Exists(model) ? $"model {new FileInfo(model).Length} bytes" : "no model");
+            """);
+    }
+
+    public string Path => folder.Path;
+
+    public string File(string relative) => System.IO.Path.Combine(folder.Path, relative);
+
+    /// <summary>Runs dotnet with the given arguments in the app's folder; returns the exit code and the whole output.</summary>
+    public (int ExitCode, string Log) Dotnet(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.ArgumentList.Add("-nodeReuse:false");
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(300_000), "dotnet did not finish in 5 minutes");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    public void Dispose() => folder.Dispose();
+
+    private static string Metadata(string key)
+        => System.IO.Path.GetFullPath(typeof(TestApp).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
+}
