@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Reflection;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Testing;
+
+namespace DeepSeek.Build.Tests;
+
+/// <summary>
+/// The package as users get it: `dotnet pack` DeepSeek.Build into a local feed, a fresh console app in a temp folder with a
+/// nuget.config naming that feed (and the usual ones) and its own packages folder, one PackageReference and one DeepSeekModel,
+/// then `dotnet build`, `dotnet run`, `dotnet publish -r linux-x64` and `-r linux-arm64`.
+/// </summary>
+public sealed class PackageEndToEndTests
+{
+    [Fact]
+    public void A_fresh_app_with_the_package_ships_a_compressed_model_per_rid()
+    {
+        using var temp = new TempDirectory();
+        var feed = temp.File("feed");
+        var project = typeof(PackageEndToEndTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "PackageProject").Value!;
+        var (code, log) = Dotnet(temp.Path, null, "pack", Path.GetFullPath(project), "-c", "Release", "-o", feed);
+        Assert.True(code == 0, log);
+        var package = Assert.Single(Directory.GetFiles(feed, "DeepSeek.Build.*.nupkg"));
+        var version = Path.GetFileNameWithoutExtension(package)["DeepSeek.Build.".Length..];
+
+        var app = Directory.CreateDirectory(temp.File("app")).FullName;
+        Directory.CreateDirectory(Path.Combine(app, "Models"));
+        File.Copy(TestAssets.MnistMlp, Path.Combine(app, "Models", "mnist-mlp.onnx"));
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="deepseek-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <UseAppHost>false</UseAppHost>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="DeepSeek.Build" Version="{version}" />
+                <DeepSeekModel Include="Models/mnist-mlp.onnx" Quantize="int8-dynamic" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            var model = Path.Combine(AppContext.BaseDirectory, "Models", "mnist-mlp.onnx");
+            Console.WriteLine(File.Exists(model) ? $"model {new FileInfo(model).Length} bytes" : "no model");
+            """);
+        var packages = temp.File("packages"); // never a stale copy of this version from an earlier run
+
+        (code, log) = Dotnet(app, packages, "build");
+        Assert.True(code == 0, log);
+        var built = Path.Combine(app, "bin/Debug/net10.0/Models/mnist-mlp.onnx");
+        Assert.True(new FileInfo(built).Length < new FileInfo(TestAssets.MnistMlp).Length / 2);
+        (code, log) = Dotnet(app, packages, "run", "--no-build");
+        Assert.True(code == 0, log);
+        Assert.Equal($"model {new FileInfo(built).Length} bytes", log.Trim());
+
+        foreach (var rid in new[] { "linux-x64", "linux-arm64" })
+        {
+            (code, log) = Dotnet(app, packages, "publish", "-r", rid);
+            Assert.True(code == 0, log);
+        }
+
+        var x64 = Path.Combine(app, "bin/Release/net10.0/linux-x64/publish/Models/mnist-mlp.onnx");
+        var arm64 = Path.Combine(app, "bin/Release/net10.0/linux-arm64/publish/Models/mnist-mlp.onnx");
+        Assert.True(new FileInfo(x64).Length < new FileInfo(TestAssets.MnistMlp).Length / 2);
+        Assert.True(new FileInfo(arm64).Length < new FileInfo(TestAssets.MnistMlp).Length / 2);
+        Assert.NotEqual(File.ReadAllBytes(x64), File.ReadAllBytes(arm64));
+        using (ModelSession.Open(x64, null))
+        using (ModelSession.Open(arm64, null))
+        {
+        }
+
+        (code, log) = Dotnet(Path.Combine(app, "bin/Release/net10.0/linux-x64/publish"), packages, "App.dll");
+        Assert.True(code == 0, log);
+        Assert.Equal($"model {new FileInfo(x64).Length} bytes", log.Trim());
+    }
+
+    private static (int ExitCode, string Log) Dotnet(string directory, string? packages, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (args[0] is "build" or "publish" or "pack")
+        {
+            start.ArgumentList.Add("-nodeReuse:false");
+        }
+
+        if (packages is not null)
+        {
+            start.Environment["NUGET_PACKAGES"] = packages;
+        }
+
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(600_000), $"dotnet {string.Join(' ', args)} did not finish in 10 minutes");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
