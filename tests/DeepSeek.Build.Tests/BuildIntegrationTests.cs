@@ -103,3 +103,32 @@ public sealed class BuildIntegrationTests
         Assert.DoesNotContain("\"compress\"", log, StringComparison.Ordinal);
     }
 }
+
+public sealed class SharedCacheTests
+{
+    [Fact]
+    public async Task Two_projects_building_at_once_against_one_cache_both_succeed_and_leave_one_whole_entry()
+    {
+        using var cache = new TempDirectory();
+        using var first = new TestApp("""<DeepSeekModel Include="Models/mnist-mlp.onnx" Quantize="int8-dynamic" />""");
+        using var second = new TestApp("""<DeepSeekModel Include="Models/mnist-mlp.onnx" Quantize="int8-dynamic" />""");
+        var property = $"-p:DeepSeekCacheDirectory={cache.Path}/";
+
+        var builds = await Task.WhenAll(new[] { first, second }.Select(app => Task.Run(() => app.Dotnet("build", property))));
+
+        foreach (var (exitCode, log) in builds)
+        {
+            Assert.True(exitCode == 0, log);
+        }
+
+        var a = File.ReadAllBytes(first.File("bin/Debug/net10.0/Models/mnist-mlp.onnx"));
+        var b = File.ReadAllBytes(second.File("bin/Debug/net10.0/Models/mnist-mlp.onnx"));
+        Assert.Equal(a, b);
+        var entry = Assert.Single(Directory.GetFiles(cache.Path, "*.onnx"));
+        Assert.Equal(a, File.ReadAllBytes(entry));
+        Assert.Empty(Directory.GetFiles(cache.Path, "*.tmp"));
+        using (DeepSeek.Engine.Runtime.ModelSession.Open(entry, null))
+        {
+        }
+    }
+}

@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
 using DeepSeek.Engine.Benchmarks;
 
+if (args.Contains("--incremental-build"))
+{
+    // The repository root: this project's folder is tests/DeepSeek.Engine.Benchmarks.
+    var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+    return IncrementalBuild.Run(repository);
+}
+
 if (args.Contains("--compress-times"))
 {
     return CompressionTimes.Run();

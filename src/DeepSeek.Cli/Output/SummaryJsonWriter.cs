@@ -87,31 +87,7 @@ internal static class SummaryJsonWriter
                 json.WriteString("elementType", value.ElementTypeName);
             }
 
-            if (value.Shape is null)
-            {
-                json.WriteNull("shape");
-            }
-            else
-            {
-                json.WriteStartArray("shape");
-                foreach (var dim in value.Shape)
-                {
-                    if (dim.Value is { } fixedSize)
-                    {
-                        json.WriteNumberValue(fixedSize);
-                    }
-                    else if (dim.Symbol is { } symbol)
-                    {
-                        json.WriteStringValue(symbol);
-                    }
-                    else
-                    {
-                        json.WriteNullValue();
-                    }
-                }
-
-                json.WriteEndArray();
-            }
+            ShapeJson.Write(json, "shape", value.Shape);
 
             json.WriteEndObject();
         }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using DeepSeek.Onnx.Inspection;
 using DeepSeek.Onnx.Model;
 
 namespace DeepSeek.Engine.Compression;
@@ -84,31 +85,7 @@ public static class ModelManifest
             json.WriteStartObject();
             json.WriteString("name", value.Name);
             json.WriteString("elementType", value.ElementTypeName);
-            if (value.Shape is null)
-            {
-                json.WriteNull("shape");
-            }
-            else
-            {
-                json.WriteStartArray("shape");
-                foreach (var dim in value.Shape)
-                {
-                    if (dim.Value is { } size)
-                    {
-                        json.WriteNumberValue(size);
-                    }
-                    else if (dim.Symbol is { } symbol)
-                    {
-                        json.WriteStringValue(symbol);
-                    }
-                    else
-                    {
-                        json.WriteNullValue();
-                    }
-                }
-
-                json.WriteEndArray();
-            }
+            ShapeJson.Write(json, "shape", value.Shape);
 
             json.WriteEndObject();
         }
