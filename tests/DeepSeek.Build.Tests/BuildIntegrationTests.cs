@@ -132,3 +132,46 @@ public sealed class SharedCacheTests
         }
     }
 }
+
+public sealed class ProfileAndInputTests
+{
+    [Fact]
+    public void The_property_and_the_metadata_override_the_profile_and_new_calibration_data_rebuilds()
+    {
+        using var app = new TestApp("""<DeepSeekModel Include="Models/mnist-mlp.onnx" Quantize="int8-dynamic" Calibration="calibration" />""");
+        var calibration = Directory.CreateDirectory(app.File("calibration")).FullName;
+        MnistDigits.WriteDataFolder(calibration, MnistDigits.Training.Take(4), cnnLayout: false);
+
+        var (code, log) = app.Dotnet("build", "-v:n", "-p:DeepSeekHardwareProfile=arm64-neon");
+        Assert.True(code == 0, log);
+        Assert.Contains("\"--profile\" \"arm64-neon\"", log, StringComparison.Ordinal);
+        Assert.Contains("\"--calibration\"", log, StringComparison.Ordinal);
+
+        // A new sample in the calibration folder makes the model out of date.
+        MnistDigits.WriteDataFolder(Directory.CreateDirectory(app.File("more")).FullName, MnistDigits.Training.Skip(4).Take(1), cnnLayout: false);
+        File.Copy(app.File("more/sample_00000.npy"), Path.Combine(calibration, "sample_00004.npy"));
+        File.Delete(Path.Combine(calibration, "labels.npy")); // it counts 4 labels for 5 samples now; labels are optional
+        (code, log) = app.Dotnet("build", "-v:n", "-p:DeepSeekHardwareProfile=arm64-neon");
+        Assert.True(code == 0, log);
+        Assert.Contains("\"compress\"", log, StringComparison.Ordinal);
+
+        // Item metadata wins over the property.
+        File.WriteAllText(app.File("App.csproj"), File.ReadAllText(app.File("App.csproj")).Replace("Calibration=\"calibration\"", "Profile=\"x64-avx512vnni\"", StringComparison.Ordinal));
+        (code, log) = app.Dotnet("build", "-v:n", "-p:DeepSeekHardwareProfile=arm64-neon");
+        Assert.True(code == 0, log);
+        Assert.Contains("\"--profile\" \"x64-avx512vnni\"", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Publish_no_build_after_a_build_ships_the_compressed_model()
+    {
+        using var app = new TestApp("""<DeepSeekModel Include="Models/mnist-mlp.onnx" Quantize="int8-dynamic" />""");
+        var (code, log) = app.Dotnet("build", "-c", "Release");
+        Assert.True(code == 0, log);
+        (code, log) = app.Dotnet("publish", "-c", "Release", "--no-build", "-o", app.File("out"));
+        Assert.True(code == 0, log);
+        var published = app.File("out/Models/mnist-mlp.onnx");
+        Assert.Equal(File.ReadAllBytes(app.File("bin/Release/net10.0/Models/mnist-mlp.onnx")), File.ReadAllBytes(published));
+        Assert.True(new FileInfo(published).Length < new FileInfo(TestAssets.MnistMlp).Length / 2);
+    }
+}
