@@ -1,24 +1,14 @@
 using System.Reflection;
-using System.Text.Json;
+using DeepSeek.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 // Runs the MNIST CNN that the build compressed, on ten handwritten digits the model never saw in training.
-var assembly = typeof(Program).Assembly;
-using var manifest = JsonDocument.Parse(assembly.GetManifestResourceStream("manifest.json")!);
-var profile = manifest.RootElement.GetProperty("profile").GetString();
-var recipe = manifest.RootElement.GetProperty("recipe").GetString();
-var original = assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OriginalModel").Value!;
-var shipped = Path.Combine(AppContext.BaseDirectory, "Models", "mnist-cnn.onnx");
-Console.WriteLine($"profile {profile}, recipe {recipe}");
-Console.WriteLine($"model   {new FileInfo(original).Length:N0} bytes → {new FileInfo(shipped).Length:N0} bytes shipped");
+var model = ShippedModel.Open("Models/mnist-cnn.onnx");
+var original = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OriginalModel").Value!;
+Console.WriteLine($"profile {model.Profile}, recipe {model.Recipe}");
+Console.WriteLine($"model   {new FileInfo(original).Length:N0} bytes → {new FileInfo(model.Path).Length:N0} bytes shipped");
 
-using var options = new SessionOptions();
-foreach (var option in manifest.RootElement.GetProperty("sessionOptions").EnumerateObject())
-{
-    options.AddSessionConfigEntry(option.Name, option.Value.GetString());
-}
-
-using var session = new InferenceSession(shipped, options);
+using var session = model.CreateSession();
 var folder = Path.Combine(AppContext.BaseDirectory, "digits");
 var labels = Npy.ReadInt64(Path.Combine(folder, "labels.npy"));
 var correct = 0;

@@ -17,9 +17,12 @@ public sealed class PackageEndToEndTests
     {
         using var temp = new TempDirectory();
         var feed = temp.File("feed");
-        var project = typeof(PackageEndToEndTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "PackageProject").Value!;
-        var (code, log) = Dotnet(temp.Path, null, "pack", Path.GetFullPath(project), "-c", "Release", "-o", feed);
+        string Project(string key) => Path.GetFullPath(typeof(PackageEndToEndTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
+        var (code, log) = Dotnet(temp.Path, null, "pack", Project("PackageProject"), "-c", "Release", "-o", feed);
         Assert.True(code == 0, log);
+        (code, log) = Dotnet(temp.Path, null, "pack", Project("RuntimeProject"), "-c", "Release", "-o", feed);
+        Assert.True(code == 0, log);
+        Assert.Single(Directory.GetFiles(feed, "DeepSeek.Runtime.*.nupkg"));
         var package = Assert.Single(Directory.GetFiles(feed, "DeepSeek.Build.*.nupkg"));
         var version = Path.GetFileNameWithoutExtension(package)["DeepSeek.Build.".Length..];
 
@@ -44,13 +47,19 @@ public sealed class PackageEndToEndTests
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="DeepSeek.Build" Version="{version}" />
+                <PackageReference Include="DeepSeek.Runtime" Version="{version}" />
                 <DeepSeekModel Include="Models/mnist-mlp.onnx" Quantize="int8-dynamic" />
               </ItemGroup>
             </Project>
             """);
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
-            var model = Path.Combine(AppContext.BaseDirectory, "Models", "mnist-mlp.onnx");
-            Console.WriteLine(File.Exists(model) ? $"model {new FileInfo(model).Length} bytes" : "no model");
+            using Microsoft.ML.OnnxRuntime;
+            var model = DeepSeek.Runtime.ShippedModel.Open("Models/mnist-mlp.onnx");
+            using var session = model.CreateSession();
+            using var input = OrtValue.CreateTensorValueFromMemory(new float[784], [1, 784]);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, ["input"], [input], ["logits"]);
+            Console.WriteLine($"{model.Profile} {model.Recipe} {new FileInfo(model.Path).Length} bytes, {outputs[0].GetTensorDataAsSpan<float>().Length} logits");
             """);
         var packages = temp.File("packages"); // never a stale copy of this version from an earlier run
 
@@ -60,7 +69,7 @@ public sealed class PackageEndToEndTests
         Assert.True(new FileInfo(built).Length < new FileInfo(TestAssets.MnistMlp).Length / 2);
         (code, log) = Dotnet(app, packages, "run", "--no-build");
         Assert.True(code == 0, log);
-        Assert.Equal($"model {new FileInfo(built).Length} bytes", log.Trim());
+        Assert.Equal($"x64-avx2 int8-dynamic {new FileInfo(built).Length} bytes, 10 logits", log.Trim());
 
         foreach (var rid in new[] { "linux-x64", "linux-arm64" })
         {
@@ -80,7 +89,9 @@ public sealed class PackageEndToEndTests
 
         (code, log) = Dotnet(Path.Combine(app, "bin/Release/net10.0/linux-x64/publish"), packages, "App.dll");
         Assert.True(code == 0, log);
-        Assert.Equal($"model {new FileInfo(x64).Length} bytes", log.Trim());
+        Assert.Equal($"x64-avx2 int8-dynamic {new FileInfo(x64).Length} bytes, 10 logits", log.Trim());
+        Assert.True(File.Exists(arm64 + ".model.json"));
+        Assert.Contains("\"profile\": \"arm64-neon\"", File.ReadAllText(arm64 + ".model.json"), StringComparison.Ordinal);
     }
 
     private static (int ExitCode, string Log) Dotnet(string directory, string? packages, params string[] args)
