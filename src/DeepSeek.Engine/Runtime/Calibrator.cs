@@ -60,7 +60,6 @@ public static class Calibrator
         using var session = OpenProbe(model, probe);
         var minMax = watched.ToDictionary(v => v, _ => (Min: float.PositiveInfinity, Max: float.NegativeInfinity), StringComparer.Ordinal);
         var sums = new Dictionary<string, (double[] Sum, long Count)>(StringComparer.Ordinal);
-        var samplesOf = method == CalibrationMethod.Percentile ? new Dictionary<string, List<float[]>>(StringComparer.Ordinal) : null;
         for (var i = 0; i < samples.Count; i++)
         {
             progress?.Report($"calibrating {i + 1}/{samples.Count}");
@@ -80,14 +79,11 @@ public static class Calibrator
 
                 minMax[name] = (min, max);
                 AddChannelSums(sums, name, value.Shape, data);
-                if (samplesOf is not null)
-                {
-                    (samplesOf.TryGetValue(name, out var list) ? list : samplesOf[name] = []).Add(data);
-                }
             }
         }
 
         var ranges = new Dictionary<string, ActivationRange>(StringComparer.Ordinal);
+        var histograms = method == CalibrationMethod.Percentile ? Histograms(session, samples, watched, minMax, model.DisplayPath, progress) : null;
         foreach (var (name, (min, max)) in minMax)
         {
             if (!float.IsFinite(min) || !float.IsFinite(max))
@@ -95,7 +91,7 @@ public static class Calibrator
                 continue;
             }
 
-            ranges[name] = samplesOf is null ? new ActivationRange(min, max) : PercentileRange(samplesOf[name], min, max);
+            ranges[name] = histograms is null ? new ActivationRange(min, max) : histograms[name].Range(min, max);
         }
 
         var means = sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.Select(v => (float)(v / kv.Value.Count)).ToArray(), StringComparer.Ordinal);
@@ -167,15 +163,37 @@ public static class Calibrator
         }
     }
 
-    private static ActivationRange PercentileRange(List<float[]> arrays, float min, float max)
+    /// <summary>
+    /// A second run over the samples, now that each value's extremes are known, filling fixed-size histograms of its negative
+    /// and positive parts: memory stays bounded whatever the number of samples.
+    /// </summary>
+    private static Dictionary<string, Histogram> Histograms(ModelSession session, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
+        string[] watched, Dictionary<string, (float Min, float Max)> minMax, string file, IProgress<string>? progress)
     {
-        // Histograms of the negative and positive parts, each over [0, |extreme|]; the percentile is taken per side.
-        var positive = new long[Bins];
-        var negative = new long[Bins];
-        long positives = 0, negatives = 0;
-        foreach (var array in arrays)
+        var histograms = watched.ToDictionary(v => v, _ => new Histogram(), StringComparer.Ordinal);
+        for (var i = 0; i < samples.Count; i++)
         {
-            foreach (var v in array)
+            progress?.Report($"calibrating (percentiles) {i + 1}/{samples.Count}");
+            foreach (var (name, value) in session.Run(samples[i], watched, file))
+            {
+                var (min, max) = minMax[name];
+                histograms[name].Add(value.GetData<float>(), min, max);
+            }
+        }
+
+        return histograms;
+    }
+
+    private sealed class Histogram
+    {
+        private readonly long[] positive = new long[Bins];
+        private readonly long[] negative = new long[Bins];
+        private long positives;
+        private long negatives;
+
+        public void Add(float[] values, float min, float max)
+        {
+            foreach (var v in values)
             {
                 if (v > 0 && max > 0)
                 {
@@ -190,7 +208,9 @@ public static class Calibrator
             }
         }
 
-        return new ActivationRange(min < 0 ? min * Cut(negative, negatives) : min, max > 0 ? max * Cut(positive, positives) : max);
+        /// <summary>The range clipped at the percentile, per side.</summary>
+        public ActivationRange Range(float min, float max)
+            => new(min < 0 ? min * Cut(negative, negatives) : min, max > 0 ? max * Cut(positive, positives) : max);
     }
 
     private static float Cut(long[] histogram, long total)
