@@ -1,6 +1,5 @@
 using System.Reflection;
 using DeepSeek.Runtime;
-using Microsoft.ML.OnnxRuntime;
 
 // Runs the MNIST CNN that the build compressed, on ten handwritten digits the model never saw in training.
 var model = ShippedModel.Open("Models/mnist-cnn.onnx");
@@ -8,18 +7,16 @@ var original = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttr
 Console.WriteLine($"profile {model.Profile}, recipe {model.Recipe}");
 Console.WriteLine($"model   {new FileInfo(original).Length:N0} bytes → {new FileInfo(model.Path).Length:N0} bytes shipped");
 
-using var session = model.CreateSession();
+// The typed wrapper the build generated from the model's manifest: MnistApp.Models.MnistCnn.
+using var cnn = new MnistApp.Models.MnistCnn();
 var folder = Path.Combine(AppContext.BaseDirectory, "digits");
 var labels = Npy.ReadInt64(Path.Combine(folder, "labels.npy"));
 var correct = 0;
 var files = Directory.GetFiles(folder, "sample_*.npy").Order(StringComparer.Ordinal).ToArray();
+Span<float> logits = stackalloc float[10];
 for (var i = 0; i < files.Length; i++)
 {
-    var pixels = Npy.ReadFloat32(files[i]);
-    using var input = OrtValue.CreateTensorValueFromMemory(pixels, [1, 1, 28, 28]);
-    using var runOptions = new RunOptions();
-    using var results = session.Run(runOptions, ["input"], [input], ["logits"]);
-    var logits = results[0].GetTensorDataAsSpan<float>();
+    cnn.Run(Npy.ReadFloat32(files[i]), logits, n: 1);
     var predicted = 0;
     for (var c = 1; c < logits.Length; c++)
     {

@@ -53,13 +53,12 @@ public sealed class PackageEndToEndTests
             </Project>
             """);
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
-            using Microsoft.ML.OnnxRuntime;
-            var model = DeepSeek.Runtime.ShippedModel.Open("Models/mnist-mlp.onnx");
-            using var session = model.CreateSession();
-            using var input = OrtValue.CreateTensorValueFromMemory(new float[784], [1, 784]);
-            using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, ["input"], [input], ["logits"]);
-            Console.WriteLine($"{model.Profile} {model.Recipe} {new FileInfo(model.Path).Length} bytes, {outputs[0].GetTensorDataAsSpan<float>().Length} logits");
+            // The typed wrapper DeepSeek.Build generated from the model's manifest, called through its allocation-free overload.
+            using var mlp = new App.Models.MnistMlp();
+            Span<float> logits = stackalloc float[10];
+            mlp.Run(new float[784], logits, n: 1);
+            var shipped = DeepSeek.Runtime.ShippedModel.Open(App.Models.MnistMlp.ModelPath);
+            Console.WriteLine($"{App.Models.MnistMlp.Profile} {App.Models.MnistMlp.Recipe} {new FileInfo(shipped.Path).Length} bytes, {logits.Length} logits");
             """);
         var packages = temp.File("packages"); // never a stale copy of this version from an earlier run
 

@@ -1,0 +1,27 @@
+using Microsoft.CodeAnalysis;
+
+namespace DeepSeek.Generators.Diagnostics
+{
+    /// <summary>Every generator diagnostic (<c>DSG0xxx</c>), with its help link into docs/diagnostics.md.</summary>
+    internal static class GeneratorDiagnostics
+    {
+        private const string Category = "DeepSeek.Generator";
+
+        public static readonly DiagnosticDescriptor UnreadableManifest = new DiagnosticDescriptor(
+            "DSG0001", "Model manifest cannot be read",
+            "The manifest '{0}' cannot be read: {1}; rebuild so that DeepSeek.Build writes it again",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Link("dsg0001"));
+
+        public static readonly DiagnosticDescriptor NameCollision = new DiagnosticDescriptor(
+            "DSG0002", "Two models get the same wrapper name",
+            "The models '{0}' and '{1}' would both generate '{2}'; give one of them a ClassName or Namespace",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Link("dsg0002"));
+
+        public static readonly DiagnosticDescriptor UnsupportedElementType = new DiagnosticDescriptor(
+            "DSG0003", "Model value type has no typed wrapper",
+            "The model '{0}' has {1} '{2}' of type {3}, which the typed wrapper does not support; no wrapper is generated for it",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: Link("dsg0003"));
+
+        private static string Link(string anchor) => "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#" + anchor;
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using DeepSeek.Generators.Emitting;
+using DeepSeek.Generators.Json;
+using DeepSeek.Generators.Model;
+
+namespace DeepSeek.Generators.Parsing
+{
+    /// <summary>What the build says about one manifest (AdditionalFiles metadata and project properties).</summary>
+    internal sealed record ManifestInput(string Path, string Text, string ClassName, string Namespace, string ModelPath, string RootNamespace);
+
+    /// <summary>Turns a manifest (docs/manifest.md) into a <see cref="ModelSpec"/>, or into diagnostics, never an exception.</summary>
+    internal static class ManifestParser
+    {
+        /// <summary>Manifests larger than this are refused (a model's interface is a few kilobytes).</summary>
+        public const int MaxLength = 1 << 20;
+
+        private static readonly Dictionary<string, string> ClrTypes = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["float"] = "float",
+            ["double"] = "double",
+            ["int64"] = "long",
+            ["int32"] = "int",
+            ["int16"] = "short",
+            ["uint16"] = "ushort",
+            ["uint8"] = "byte",
+            ["int8"] = "sbyte",
+            ["bool"] = "bool",
+        };
+
+        public static (ModelSpec? Spec, DiagnosticInfo? Diagnostic) Parse(ManifestInput input)
+        {
+            if (input.Text.Length > MaxLength)
+            {
+                return (null, Error(input.Path, $"it is larger than {MaxLength} characters"));
+            }
+
+            JsonNode root;
+            try
+            {
+                root = JsonNode.Parse(input.Text);
+            }
+            catch (FormatException e)
+            {
+                return (null, Error(input.Path, "it is not JSON (" + e.Message + ")"));
+            }
+
+            if (root is not JsonObject || root["inputs"] is not JsonArray inputs || root["outputs"] is not JsonArray outputs)
+            {
+                return (null, Error(input.Path, "it has no 'inputs' and 'outputs' arrays"));
+            }
+
+            var modelPath = input.ModelPath.Length > 0 ? input.ModelPath.Replace('\\', '/') : Path.GetFileName(input.Path).Replace(".model.json", "");
+            var className = Identifiers.From(input.ClassName.Length > 0 ? input.ClassName : Path.GetFileNameWithoutExtension(modelPath), pascal: true);
+            var ns = input.Namespace.Length > 0 ? input.Namespace : DefaultNamespace(input.RootNamespace, modelPath);
+
+            var names = new HashSet<string>(StringComparer.Ordinal) { "options", "modelPath" };
+            var symbols = new List<SymbolSpec>();
+            var specs = new List<TensorSpec>[2];
+            var groups = new[] { ("input", inputs), ("output", outputs) };
+            for (var g = 0; g < 2; g++)
+            {
+                specs[g] = new List<TensorSpec>();
+                foreach (var item in groups[g].Item2.Items)
+                {
+                    var onnxName = item["name"]?.AsString() ?? "";
+                    var elementType = item["elementType"]?.AsString() ?? "";
+                    if (!ClrTypes.TryGetValue(elementType, out var clr))
+                    {
+                        return (null, new DiagnosticInfo("DSG0003", input.Path, new EquatableArray<string>(new[] { modelPath, groups[g].Item1, onnxName, elementType })));
+                    }
+
+                    var dims = new List<DimensionSpec>();
+                    if (item["shape"] is JsonArray shape)
+                    {
+                        foreach (var dim in shape.Items)
+                        {
+                            if (dim is JsonNumber { Integer: { } size } && size >= 0)
+                            {
+                                dims.Add(new DimensionSpec(size, null));
+                            }
+                            else
+                            {
+                                var symbol = dim.AsString() ?? "dim";
+                                if (!symbols.Any(s => s.Symbol == symbol))
+                                {
+                                    symbols.Add(new SymbolSpec(symbol, string.Empty));
+                                }
+
+                                dims.Add(new DimensionSpec(null, symbol));
+                            }
+                        }
+                    }
+
+                    specs[g].Add(new TensorSpec(onnxName, Identifiers.Unique(Identifiers.From(onnxName, pascal: false), names), elementType, clr, new EquatableArray<DimensionSpec>(dims)));
+                }
+            }
+
+            var namedSymbols = symbols.Select(s => new SymbolSpec(s.Symbol, Identifiers.Unique(Identifiers.From(s.Symbol, pascal: false), names))).ToList();
+            var sessionOptions = root["sessionOptions"] is JsonObject o
+                ? o.Members.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new SessionOptionSpec(m.Key, m.Value.AsString() ?? "")).ToList()
+                : new List<SessionOptionSpec>();
+            return (new ModelSpec(ns, className, modelPath, root["profile"]?.AsString() ?? "", root["recipe"]?.AsString() ?? "",
+                new EquatableArray<TensorSpec>(specs[0]), new EquatableArray<TensorSpec>(specs[1]), new EquatableArray<SymbolSpec>(namedSymbols),
+                new EquatableArray<SessionOptionSpec>(sessionOptions)), null);
+        }
+
+        /// <summary>The root namespace plus the model's folders: <c>App.Models</c> for <c>Models/x.onnx</c>.</summary>
+        private static string DefaultNamespace(string rootNamespace, string modelPath)
+        {
+            var parts = new List<string>();
+            foreach (var part in (rootNamespace.Length > 0 ? rootNamespace : "DeepSeekModels").Split('.'))
+            {
+                parts.Add(Identifiers.From(part, pascal: true));
+            }
+
+            var folders = modelPath.Split('/');
+            for (var i = 0; i < folders.Length - 1; i++)
+            {
+                if (folders[i].Length > 0 && folders[i] != "." && folders[i] != "..")
+                {
+                    parts.Add(Identifiers.From(folders[i], pascal: true));
+                }
+            }
+
+            return string.Join(".", parts);
+        }
+
+        private static DiagnosticInfo Error(string file, string reason) => new DiagnosticInfo("DSG0001", file, new EquatableArray<string>(new[] { file, reason }));
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DeepSeek.Generators.Tests;
+
+public sealed class GeneratorTests
+{
+    private static string Manifest(string inputs, string outputs, string extra = "")
+        => $$"""{ "schemaVersion": 1, "profile": "x64-avx2", "recipe": "int8-static", "inputs": [{{inputs}}], "outputs": [{{outputs}}], "sessionOptions": { "session.x64quantprecision": "1" }{{extra}} }""";
+
+    private static readonly string Mnist = Manifest("""{ "name": "input", "elementType": "float", "shape": ["N", 1, 28, 28] }""", """{ "name": "logits", "elementType": "float", "shape": ["N", 10] }""");
+
+    [Fact]
+    public void The_wrapper_of_a_model_compiles_with_typed_overloads()
+    {
+        var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(), GeneratorHarness.Driver(("obj/Models/mnist-cnn.onnx.model.json", Mnist, "Models/mnist-cnn.onnx")));
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var wrapper = output.GetTypeByMetadataName("App.Models.MnistCnn");
+        Assert.NotNull(wrapper);
+        var runs = wrapper!.GetMembers("Run").OfType<IMethodSymbol>().ToArray();
+        var spanRun = Assert.Single(runs, m => m.ReturnsVoid);
+        Assert.Equal(["input", "logits", "n"], spanRun.Parameters.Select(p => p.Name));
+        Assert.Equal("System.ReadOnlySpan<float>", spanRun.Parameters[0].Type.ToDisplayString());
+        Assert.Equal("System.Span<float>", spanRun.Parameters[1].Type.ToDisplayString());
+        Assert.Equal("int", spanRun.Parameters[2].Type.ToDisplayString());
+        Assert.Contains(runs, m => m.ReturnType.ToDisplayString() == "float[]");
+        Assert.Equal("Models/mnist-cnn.onnx", wrapper.GetMembers("ModelPath").OfType<IFieldSymbol>().Single().ConstantValue);
+        Assert.Contains(wrapper.AllInterfaces, i => i.Name == "IDisposable");
+        Assert.Contains("Not thread-safe", wrapper.GetDocumentationCommentXml(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Hostile_names_become_valid_unique_identifiers_and_inject_nothing()
+    {
+        const string Injection = "a\\\"; System.Environment.Exit(1); //";
+        var inputs = string.Join(", ", new[] { "input.1", "0", "onnx::Flatten_0", "class", Injection, "入力", "a-b", "a_b" }
+            .Select(n => $$"""{ "name": "{{n}}", "elementType": "float", "shape": [1, 4] }"""));
+        var manifest = Manifest(inputs, """{ "name": "*/ } class Injected { /*", "elementType": "int64", "shape": ["batch size", 2] }""");
+        var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(),
+            GeneratorHarness.Driver(("m.model.json", manifest, "Models/x y/\"evil\".onnx")));
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var generated = output.SyntaxTrees.Last();
+        var root = generated.GetRoot();
+        Assert.DoesNotContain(root.DescendantNodes().OfType<InvocationExpressionSyntax>(), i => i.Expression.ToString().EndsWith("Environment.Exit", StringComparison.Ordinal));
+        Assert.Contains(root.DescendantNodes().OfType<LiteralExpressionSyntax>(), l => l.Token.ValueText == "a\"; System.Environment.Exit(1); //");
+        Assert.DoesNotContain(root.DescendantNodes().OfType<ClassDeclarationSyntax>(), c => c.Identifier.Text == "Injected");
+        var run = output.GetTypeByMetadataName("App.Models.XY.Evil")!.GetMembers("Run").OfType<IMethodSymbol>().Single(m => m.ReturnsVoid);
+        var names = run.Parameters.Select(p => p.Name).ToArray();
+        Assert.Equal(names.Length, names.Distinct().Count());
+        Assert.Contains("input1", names);
+        Assert.Contains("class", names); // @class in source
+        Assert.Contains("入力", names);
+    }
+
+    [Fact]
+    public void An_unrelated_edit_leaves_the_model_steps_cached()
+    {
+        var compilation = GeneratorHarness.Compilation();
+        var (_, _, driver) = GeneratorHarness.Run(compilation, GeneratorHarness.Driver(("obj/Models/mnist-cnn.onnx.model.json", Mnist, "Models/mnist-cnn.onnx")));
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { }"));
+
+        driver = driver.RunGenerators(edited);
+
+        var steps = driver.GetRunResult().Results.Single().TrackedSteps[ModelWrapperGenerator.ParseStep];
+        Assert.NotEmpty(steps);
+        Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+    }
+
+    [Theory]
+    [InlineData("{ not json", "DSG0001")]
+    [InlineData("""{ "inputs": 3 }""", "DSG0001")]
+    [InlineData("""{ "inputs": [{ "name": "t", "elementType": "string", "shape": [1] }], "outputs": [] }""", "DSG0003")]
+    public void Bad_manifests_are_reported_not_thrown(string manifest, string id)
+    {
+        var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(), GeneratorHarness.Driver(("bad.model.json", manifest, "bad.onnx")));
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal("bad.model.json", diagnostic.Location.GetLineSpan().Path);
+        Assert.Single(output.SyntaxTrees);
+    }
+
+    [Fact]
+    public void Two_models_with_one_wrapper_name_are_DSG0002()
+    {
+        var (_, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(),
+            GeneratorHarness.Driver(("a/m.model.json", Mnist, "Models/mnist-cnn.onnx"), ("b/m.model.json", Mnist, "Models/mnist_cnn.onnx")));
+        Assert.Equal("DSG0002", Assert.Single(diagnostics).Id);
+    }
+}
