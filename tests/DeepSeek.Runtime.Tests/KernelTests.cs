@@ -1,0 +1,92 @@
+using DeepSeek.Runtime.Kernels;
+using DeepSeek.Testing;
+
+namespace DeepSeek.Runtime.Tests;
+
+/// <summary>Every vector path this CPU runs gives the scalar path's result, on lengths that leave tails of every size.</summary>
+public sealed class KernelTests
+{
+    public static TheoryData<KernelPath, int> PathsAndLengths()
+    {
+        var data = new TheoryData<KernelPath, int>();
+        foreach (var path in KernelPaths.Available().Where(p => p != KernelPath.Scalar))
+        {
+            foreach (var length in new[] { 1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 1000, 1023 })
+            {
+                data.Add(path, length);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndLengths))]
+    public void Rgb_to_chw_matches_the_scalar_path(KernelPath path, int pixels)
+    {
+        var rgb = new byte[pixels * 3];
+        new Random(pixels).NextBytes(rgb);
+        float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
+        var expected = new float[pixels * 3];
+        var actual = new float[pixels * 3];
+        ImagePreprocessing.RgbToChw(rgb, expected, mean, std, KernelPath.Scalar);
+        ImagePreprocessing.RgbToChw(rgb, actual, mean, std, path);
+        Assert.Equal(expected, actual);
+        // and the scalar path is the formula
+        Assert.Equal((rgb[(pixels - 1) * 3 + 1] / 255f - mean[1]) / std[1], expected[pixels + pixels - 1], 5);
+    }
+
+    [Fact]
+    public void Rgb_to_chw_on_a_real_photo_matches_the_test_preprocessing()
+    {
+        var image = PngImage.Load(TestAssets.Images[0]).Crop(0, 0, 224, 224);
+        var chw = new float[3 * 224 * 224];
+        ImagePreprocessing.RgbToChw(image.Rgb, chw, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+        var reference = image.ToNchw(224); // no resize at 224: the same formula, computed the test's way
+        for (var i = 0; i < chw.Length; i++)
+        {
+            Assert.Equal(reference[i], chw[i], tolerance: 1e-5);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndLengths))]
+    public void Argmax_softmax_and_l2norm_match_the_scalar_path(KernelPath path, int length)
+    {
+        var values = ModelBuilder.Random(length, length, 5f);
+        values[length / 2] = 9f; // a known maximum in the middle, not always in a vector's first lane
+        Assert.Equal(Postprocessing.ArgMax(values, KernelPath.Scalar), Postprocessing.ArgMax(values, path));
+        Assert.Equal(length / 2, Postprocessing.ArgMax(values, path));
+
+        var expected = new float[length];
+        var actual = new float[length];
+        Postprocessing.Softmax(values, expected, KernelPath.Scalar);
+        Postprocessing.Softmax(values, actual, path);
+        Assert.Equal(1.0, expected.Sum(), 4);
+        for (var i = 0; i < length; i++)
+        {
+            Assert.Equal(expected[i], actual[i], tolerance: 1e-6 * (1 + Math.Abs(expected[i])));
+        }
+
+        var a = (float[])values.Clone();
+        var b = (float[])values.Clone();
+        Postprocessing.L2Normalize(a, KernelPath.Scalar);
+        Postprocessing.L2Normalize(b, path);
+        Assert.Equal(1.0, Math.Sqrt(a.Sum(v => (double)v * v)), 4);
+        for (var i = 0; i < length; i++)
+        {
+            Assert.Equal(a[i], b[i], tolerance: 1e-6 * (1 + Math.Abs(a[i]))); // summation order differs between paths
+        }
+    }
+
+    [Fact]
+    public void TopK_returns_the_largest_first()
+    {
+        float[] values = [0.1f, 0.7f, 0.05f, 0.9f, 0.3f];
+        Span<int> indices = stackalloc int[3];
+        Span<float> top = stackalloc float[3];
+        Postprocessing.TopK(values, indices, top);
+        Assert.Equal([3, 1, 4], indices.ToArray());
+        Assert.Equal([0.9f, 0.7f, 0.3f], top.ToArray());
+    }
+}
