@@ -7,12 +7,13 @@ namespace DeepSeek.Runtime.Kernels;
 /// <summary>
 /// Interleaved 8-bit RGB pixels (HWC) to normalized planar floats (CHW): <c>out[c][i] = (rgb[i][c] / 255 − mean[c]) / std[c]</c>.
 /// The vector paths de-interleave 16 pixels at a time with byte shuffles (SSSE3 pshufb, AdvSimd tbl), widen to float and
-/// apply one multiply-add per value.
+/// apply one multiply-add per value; the 512-bit request runs the 256-bit path (wider gains nothing here).
 /// </summary>
 public static class ImagePreprocessing
 {
     // Byte shuffles that gather R, G or B of 16 interleaved pixels from three 16-byte loads; indices >= 16 give 0.
     private static readonly byte[][] Gather = BuildGather();
+    private static readonly Vector128<byte>[] Tables = Gather.Select(g => Vector128.Create(g)).ToArray();
 
     /// <summary>Converts <paramref name="rgb"/> (pixels × 3 bytes) into <paramref name="chw"/> (3 planes of pixels floats).</summary>
     public static void RgbToChw(ReadOnlySpan<byte> rgb, Span<float> chw, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, KernelPath path = KernelPath.Auto)
@@ -51,7 +52,15 @@ public static class ImagePreprocessing
 
     private static int Vectorized(ReadOnlySpan<byte> rgb, Span<float> chw, int pixels, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, KernelPath path)
     {
+        // Building 512-bit vectors from the 128-bit de-interleave costs more than it saves (measured): 256 bits at most.
+        if (path == KernelPath.Vector512)
+        {
+            path = Vector256.IsHardwareAccelerated ? KernelPath.Vector256 : KernelPath.Vector128;
+        }
+
         ref var source = ref MemoryMarshal.GetReference(rgb);
+        var tables = Tables;
+
         var i = 0;
         for (; i + 16 <= pixels; i += 16)
         {
@@ -60,20 +69,41 @@ public static class ImagePreprocessing
             var v2 = Vector128.LoadUnsafe(ref source, (nuint)((i * 3) + 32));
             for (var c = 0; c < 3; c++)
             {
-                var bytes = Vector128.Shuffle(v0, Vector128.Create(Gather[c * 3]))
-                    | Vector128.Shuffle(v1, Vector128.Create(Gather[(c * 3) + 1]))
-                    | Vector128.Shuffle(v2, Vector128.Create(Gather[(c * 3) + 2]));
-                var plane = chw.Slice((c * pixels) + i, 16);
-                Store(bytes, plane, scale[c], bias[c], path);
+                var bytes = Lookup(v0, tables[c * 3]) | Lookup(v1, tables[(c * 3) + 1]) | Lookup(v2, tables[(c * 3) + 2]);
+                Store(bytes, chw.Slice((c * pixels) + i, 16), scale[c], bias[c], path);
             }
         }
 
         return i;
     }
 
+    /// <summary>A byte table lookup that gives 0 for indices with the high bit set: pshufb on x64, tbl on arm64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Lookup(Vector128<byte> source, Vector128<byte> indices)
+    {
+        if (System.Runtime.Intrinsics.X86.Ssse3.IsSupported)
+        {
+            return System.Runtime.Intrinsics.X86.Ssse3.Shuffle(source, indices);
+        }
+
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+        {
+            return System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.VectorTableLookup(source, indices);
+        }
+
+        return Vector128.Shuffle(source, indices);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector128<byte> bytes, Span<float> destination, float scale, float bias, KernelPath path)
     {
+        ref var target = ref MemoryMarshal.GetReference(destination);
+        if (path == KernelPath.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            StoreAvx2(bytes, ref target, scale, bias);
+            return;
+        }
+
         var (low16, high16) = Vector128.Widen(bytes);
         var (a, b) = Vector128.Widen(low16);
         var (c, d) = Vector128.Widen(high16);
@@ -81,7 +111,6 @@ public static class ImagePreprocessing
         var f1 = Vector128.ConvertToSingle(b.AsInt32());
         var f2 = Vector128.ConvertToSingle(c.AsInt32());
         var f3 = Vector128.ConvertToSingle(d.AsInt32());
-        ref var target = ref MemoryMarshal.GetReference(destination);
         switch (path)
         {
             case KernelPath.Vector512:
@@ -103,6 +132,18 @@ public static class ImagePreprocessing
                 ((f3 * s128) + b128).StoreUnsafe(ref target, 12);
                 break;
         }
+    }
+
+    /// <summary>x64 with AVX2: vpmovzxbd widens 8 bytes to 8 ints in one instruction; then convert and one fused multiply-add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreAvx2(Vector128<byte> bytes, ref float target, float scale, float bias)
+    {
+        var scaleX = Vector256.Create(scale);
+        var biasX = Vector256.Create(bias);
+        var lowInts = System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(bytes);
+        var highInts = System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(System.Runtime.Intrinsics.X86.Sse2.ShiftRightLogical128BitLane(bytes, 8));
+        System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(lowInts), scaleX, biasX).StoreUnsafe(ref target);
+        System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(highInts), scaleX, biasX).StoreUnsafe(ref target, 8);
     }
 
     private static byte[][] BuildGather()
