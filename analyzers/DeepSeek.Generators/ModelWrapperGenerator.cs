@@ -36,7 +36,8 @@ namespace DeepSeek.Generators
                     var metadata = options.GetOptions(file);
                     var text = file.GetText(cancellationToken)?.ToString() ?? "";
                     return ManifestParser.Parse(new ManifestInput(file.Path, text, Metadata(metadata, "DeepSeekClassName"),
-                        Metadata(metadata, "DeepSeekNamespace"), Metadata(metadata, "DeepSeekModelPath"), root));
+                        Metadata(metadata, "DeepSeekNamespace"), Metadata(metadata, "DeepSeekModelPath"), root,
+                        Metadata(metadata, "DeepSeekPreprocess"), Metadata(metadata, "DeepSeekPostprocess")));
                 })
                 .WithTrackingName(ParseStep);
 
@@ -76,6 +77,7 @@ namespace DeepSeek.Generators
             {
                 "DSG0001" => GeneratorDiagnostics.UnreadableManifest,
                 "DSG0002" => GeneratorDiagnostics.NameCollision,
+                "DSG0004" => GeneratorDiagnostics.InvalidProcessing,
                 _ => GeneratorDiagnostics.UnsupportedElementType,
             };
             var location = Location.Create(info.File, default, default);

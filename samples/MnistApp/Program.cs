@@ -17,11 +17,7 @@ Span<float> logits = stackalloc float[10];
 for (var i = 0; i < files.Length; i++)
 {
     cnn.Run(Npy.ReadFloat32(files[i]), logits, n: 1);
-    var predicted = 0;
-    for (var c = 1; c < logits.Length; c++)
-    {
-        predicted = logits[c] > logits[predicted] ? c : predicted;
-    }
+    var predicted = MnistApp.Models.MnistCnn.ArgMax(logits); // generated from Postprocess="argmax" (SIMD)
 
     correct += predicted == labels[i] ? 1 : 0;
     Console.WriteLine($"digit {i}: label {labels[i]}, predicted {predicted}");

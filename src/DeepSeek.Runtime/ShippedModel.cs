@@ -64,6 +64,34 @@ public sealed class ShippedModel
         return new ShippedModel(path, root.GetProperty("profile").GetString() ?? "", root.GetProperty("recipe").GetString() ?? "", options);
     }
 
+    /// <summary>
+    /// A session on a model held in memory, with the session options it requires (generated wrappers pass the ones their
+    /// manifest named at compile time) applied on top of <paramref name="options"/>.
+    /// </summary>
+    public static InferenceSession CreateSession(byte[] model, IEnumerable<KeyValuePair<string, string>> requiredOptions, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(requiredOptions);
+        var owned = options is null;
+        options ??= new SessionOptions();
+        try
+        {
+            foreach (var (key, value) in requiredOptions)
+            {
+                options.AddSessionConfigEntry(key, value);
+            }
+
+            return new InferenceSession(model, options);
+        }
+        finally
+        {
+            if (owned)
+            {
+                options.Dispose();
+            }
+        }
+    }
+
     /// <summary>Creates an ONNX Runtime session with the required session options applied (on top of <paramref name="options"/>, if given).</summary>
     public InferenceSession CreateSession(SessionOptions? options = null)
     {

@@ -29,4 +29,19 @@ public sealed class GeneratedWrapperTests
         Assert.Contains(logits, v => v != 0);
         Assert.Throws<ArgumentException>(() => mlp.Run(new float[10], logits, n: 2));
     }
+
+    [Fact]
+    public void The_bytes_constructor_and_the_generated_argmax_helper_work()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Models", "mnist-mlp.onnx"));
+        using var fromBytes = new DeepSeek.Generators.Tests.Models.MnistMlp(bytes);
+        using var fromFile = new DeepSeek.Generators.Tests.Models.MnistMlp();
+        var input = new float[784];
+        input[300] = 1;
+        var a = fromBytes.Run(input, 1);
+        var b = fromFile.Run(input, 1);
+        Assert.Equal(a, b);
+        Assert.Equal(Array.IndexOf(a, a.Max()), DeepSeek.Generators.Tests.Models.MnistMlp.ArgMax(a));
+        Assert.Equal(new long[] { -1, 784 }, DeepSeek.Generators.Tests.Models.MnistMlp.InputShape.ToArray());
+    }
 }

@@ -21,9 +21,13 @@ internal static class GeneratorHarness
     }
 
     public static GeneratorDriver Driver(params (string Path, string Text, string ModelPath)[] manifests)
+        => Driver(new Dictionary<string, string>(), manifests);
+
+    /// <summary>A driver whose manifests all carry <paramref name="metadata"/> (DeepSeekPreprocess...) besides their model path.</summary>
+    public static GeneratorDriver Driver(Dictionary<string, string> metadata, params (string Path, string Text, string ModelPath)[] manifests)
     {
         var texts = manifests.Select(m => (AdditionalText)new InMemoryText(m.Path, m.Text)).ToImmutableArray();
-        var options = new Options(manifests.ToDictionary(m => m.Path, m => m.ModelPath));
+        var options = new Options(manifests.ToDictionary(m => m.Path, m => m.ModelPath), metadata);
         return CSharpGeneratorDriver.Create([new ModelWrapperGenerator().AsSourceGenerator()], texts, CSharpParseOptions.Default, options,
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
     }
@@ -41,17 +45,19 @@ internal static class GeneratorHarness
         public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
     }
 
-    private sealed class Options(Dictionary<string, string> modelPaths) : AnalyzerConfigOptionsProvider
+    private sealed class Options(Dictionary<string, string> modelPaths, Dictionary<string, string> metadata) : AnalyzerConfigOptionsProvider
     {
         public override AnalyzerConfigOptions GlobalOptions { get; } = new Values(new() { ["build_property.RootNamespace"] = "App" });
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Values([]);
 
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Values(new()
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile)
         {
-            ["build_metadata.AdditionalFiles.DeepSeekModel"] = "true",
-            ["build_metadata.AdditionalFiles.DeepSeekModelPath"] = modelPaths[textFile.Path],
-        });
+            var values = metadata.ToDictionary(kv => "build_metadata.AdditionalFiles." + kv.Key, kv => kv.Value);
+            values["build_metadata.AdditionalFiles.DeepSeekModel"] = "true";
+            values["build_metadata.AdditionalFiles.DeepSeekModelPath"] = modelPaths[textFile.Path];
+            return new Values(values);
+        }
     }
 
     private sealed class Values(Dictionary<string, string> values) : AnalyzerConfigOptions

@@ -91,4 +91,40 @@ public sealed class GeneratorTests
             GeneratorHarness.Driver(("a/m.model.json", Mnist, "Models/mnist-cnn.onnx"), ("b/m.model.json", Mnist, "Models/mnist_cnn.onnx")));
         Assert.Equal("DSG0002", Assert.Single(diagnostics).Id);
     }
+
+    private static readonly string Image = Manifest("""{ "name": "data", "elementType": "float", "shape": ["N", 3, 224, 224] }""", """{ "name": "probabilities", "elementType": "float", "shape": ["N", 1000] }""");
+
+    [Fact]
+    public void Preprocess_and_postprocess_metadata_add_typed_helpers_and_shapes_and_constructors()
+    {
+        var metadata = new Dictionary<string, string> { ["DeepSeekPreprocess"] = "rgb8;mean=0.485,0.456,0.406;std=0.229,0.224,0.225;layout=nchw", ["DeepSeekPostprocess"] = "topk:5" };
+        var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(), GeneratorHarness.Driver(metadata, ("m.model.json", Image, "Models/classifier.onnx")));
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var wrapper = output.GetTypeByMetadataName("App.Models.Classifier")!;
+        Assert.Equal(224, wrapper.GetMembers("ImageHeight").OfType<IFieldSymbol>().Single().ConstantValue);
+        Assert.Equal(5, wrapper.GetMembers("K").OfType<IFieldSymbol>().Single().ConstantValue);
+        Assert.Equal(["rgb", "data"], wrapper.GetMembers("Preprocess").OfType<IMethodSymbol>().Single().Parameters.Select(p => p.Name));
+        Assert.Single(wrapper.GetMembers("TopK"));
+        Assert.Single(wrapper.GetMembers("DataShape"));
+        Assert.Contains(wrapper.Constructors, c => c.Parameters.FirstOrDefault()?.Type.ToDisplayString() == "byte[]");
+        Assert.Contains(wrapper.Constructors, c => c.Parameters.FirstOrDefault()?.Type.ToDisplayString() == "System.IO.Stream");
+        var source = output.SyntaxTrees.Last().ToString();
+        Assert.Contains("0.485f", source, StringComparison.Ordinal);
+        Assert.Contains("KernelPath.Auto", source, StringComparison.Ordinal); // x64 profile: the widest path
+    }
+
+    [Theory]
+    [InlineData("DeepSeekPreprocess", "bgr8")]
+    [InlineData("DeepSeekPreprocess", "rgb8;mean=1,2")]
+    [InlineData("DeepSeekPreprocess", "rgb8;std=0,1,1")]
+    [InlineData("DeepSeekPostprocess", "topk:0")]
+    [InlineData("DeepSeekPostprocess", "sigmoid")]
+    public void Invalid_processing_metadata_is_DSG0004(string key, string value)
+    {
+        var (_, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(),
+            GeneratorHarness.Driver(new Dictionary<string, string> { [key] = value }, ("m.model.json", Image, "Models/classifier.onnx")));
+        Assert.Equal("DSG0004", Assert.Single(diagnostics).Id);
+    }
 }

@@ -22,6 +22,11 @@ namespace DeepSeek.Generators.Diagnostics
             "The model '{0}' has {1} '{2}' of type {3}, which the typed wrapper does not support; no wrapper is generated for it",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: Link("dsg0003"));
 
+        public static readonly DiagnosticDescriptor InvalidProcessing = new DiagnosticDescriptor(
+            "DSG0004", "Invalid pre- or postprocessing metadata",
+            "The model '{0}' has {1}=\"{2}\": {3}; no wrapper is generated for it",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Link("dsg0004"));
+
         private static string Link(string anchor) => "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#" + anchor;
     }
 }

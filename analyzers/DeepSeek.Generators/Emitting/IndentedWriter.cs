@@ -30,6 +30,12 @@ namespace DeepSeek.Generators.Emitting
             Line("}");
         }
 
+        public void CloseWith(string text)
+        {
+            depth--;
+            Line(text);
+        }
+
         public override string ToString() => builder.ToString();
     }
 }

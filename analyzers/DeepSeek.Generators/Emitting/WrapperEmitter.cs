@@ -48,6 +48,23 @@ namespace DeepSeek.Generators.Emitting
             w.Line();
             foreach (var t in tensors)
             {
+                w.Line($"/// <summary>The shape of <c>{Identifiers.Doc(t.OnnxName)}</c>, {Shape(t)}; -1 stands for a symbolic dimension.</summary>");
+                w.Line($"public static global::System.ReadOnlySpan<long> {Pascal(t)}Shape => new long[] {{ {string.Join(", ", t.Shape.Select(d => d.Size?.ToString(CultureInfo.InvariantCulture) ?? "-1"))} }};");
+            }
+
+            w.Line();
+            w.Line("/// <summary>The ONNX Runtime session options this model needs (from its manifest), applied by every constructor.</summary>");
+            w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::System.Collections.Generic.KeyValuePair<string, string>> RequiredSessionOptions { get; } = new global::System.Collections.Generic.KeyValuePair<string, string>[]");
+            w.Open();
+            foreach (var option in spec.SessionOptions)
+            {
+                w.Line($"new global::System.Collections.Generic.KeyValuePair<string, string>({Identifiers.Literal(option.Key)}, {Identifiers.Literal(option.Value)}),");
+            }
+
+            w.CloseWith("};");
+            w.Line();
+            foreach (var t in tensors)
+            {
                 w.Line($"private static readonly string {NameField(t)} = {Identifiers.Literal(t.OnnxName)};");
             }
 
@@ -75,6 +92,15 @@ namespace DeepSeek.Generators.Emitting
             w.Line("/// <summary>Loads the model from <paramref name=\"modelPath\"/> (its manifest beside it).</summary>");
             w.Line($"public {spec.ClassName}(string modelPath, global::Microsoft.ML.OnnxRuntime.SessionOptions? options = null) : this(global::DeepSeek.Runtime.ShippedModel.Open(modelPath), options) {{ }}");
             w.Line();
+            w.Line("/// <summary>Loads the model from its bytes; the session options it requires are applied.</summary>");
+            w.Line($"public {spec.ClassName}(byte[] model, global::Microsoft.ML.OnnxRuntime.SessionOptions? options = null)");
+            w.Open();
+            w.Line("session = global::DeepSeek.Runtime.ShippedModel.CreateSession(model, RequiredSessionOptions, options);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Loads the model from a stream (read to its end); the session options it requires are applied.</summary>");
+            w.Line($"public {spec.ClassName}(global::System.IO.Stream model, global::Microsoft.ML.OnnxRuntime.SessionOptions? options = null) : this(ReadAll(model), options) {{ }}");
+            w.Line();
             w.Line($"private {spec.ClassName}(global::DeepSeek.Runtime.ShippedModel model, global::Microsoft.ML.OnnxRuntime.SessionOptions? options)");
             w.Open();
             w.Line("session = model.CreateSession(options);");
@@ -85,6 +111,14 @@ namespace DeepSeek.Generators.Emitting
             EmitArrayRun(w, spec);
             w.Line();
             EmitBind(w, spec);
+            w.Line();
+            EmitProcessing(w, spec);
+            w.Line("private static byte[] ReadAll(global::System.IO.Stream stream)");
+            w.Open();
+            w.Line("using var copy = new global::System.IO.MemoryStream();");
+            w.Line("stream.CopyTo(copy);");
+            w.Line("return copy.ToArray();");
+            w.Close();
             w.Line();
             w.Line("/// <summary>Releases the session and the buffers.</summary>");
             w.Line("public void Dispose()");
@@ -149,6 +183,65 @@ namespace DeepSeek.Generators.Emitting
             w.Line(spec.Outputs.Count == 1 ? $"return {spec.Outputs[0].Identifier}Result;" : $"return ({string.Join(", ", spec.Outputs.Select(t => t.Identifier + "Result"))});");
             w.Close();
         }
+
+        /// <summary>
+        /// Helpers specialized to this model's shapes: image preprocessing into the first input and postprocessing of the first
+        /// output, calling DeepSeek.Runtime's SIMD kernels on the path the profile's CPUs run best (128-bit on arm64 profiles).
+        /// </summary>
+        private static void EmitProcessing(IndentedWriter w, ModelSpec spec)
+        {
+            var path = spec.Profile is "arm64-neon" or "apple-silicon" ? "Vector128" : "Auto";
+            if (spec.Preprocess is { } pre)
+            {
+                var input = spec.Inputs[0];
+                w.Line($"/// <summary>Image height the model takes.</summary>");
+                w.Line($"public const int ImageHeight = {pre.Height};");
+                w.Line($"/// <summary>Image width the model takes.</summary>");
+                w.Line($"public const int ImageWidth = {pre.Width};");
+                w.Line($"private static readonly float[] PreprocessMean = {{ {string.Join(", ", pre.Mean.Select(Float))} }};");
+                w.Line($"private static readonly float[] PreprocessStd = {{ {string.Join(", ", pre.Std.Select(Float))} }};");
+                w.Line();
+                w.Line($"/// <summary>One {pre.Height}x{pre.Width} image, interleaved 8-bit RGB (HWC), into <c>{Identifiers.Doc(input.OnnxName)}</c>'s normalized NCHW floats (SIMD, {path} path for {Identifiers.Doc(spec.Profile)}).</summary>");
+                w.Line($"public static void Preprocess(global::System.ReadOnlySpan<byte> rgb, global::System.Span<float> {input.Identifier})");
+                w.Open();
+                w.Line("if (rgb.Length != ImageHeight * ImageWidth * 3) throw new global::System.ArgumentException(\"expected \" + (ImageHeight * ImageWidth * 3) + \" bytes\", nameof(rgb));");
+                w.Line($"global::DeepSeek.Runtime.Kernels.ImagePreprocessing.RgbToChw(rgb, {input.Identifier}, PreprocessMean, PreprocessStd, global::DeepSeek.Runtime.Kernels.KernelPath.{path});");
+                w.Close();
+                w.Line();
+            }
+
+            if (spec.Postprocess is { } post)
+            {
+                var output = spec.Outputs[0];
+                var kernels = "global::DeepSeek.Runtime.Kernels.Postprocessing";
+                var kernelPath = $"global::DeepSeek.Runtime.Kernels.KernelPath.{path}";
+                switch (post.Kind)
+                {
+                    case "softmax":
+                        w.Line($"/// <summary>Softmax of one row of <c>{Identifiers.Doc(output.OnnxName)}</c> (SIMD).</summary>");
+                        w.Line($"public static void Softmax(global::System.ReadOnlySpan<float> {output.Identifier}, global::System.Span<float> probabilities) => {kernels}.Softmax({output.Identifier}, probabilities, {kernelPath});");
+                        break;
+                    case "argmax":
+                        w.Line($"/// <summary>The index of the largest value of one row of <c>{Identifiers.Doc(output.OnnxName)}</c> (SIMD).</summary>");
+                        w.Line($"public static int ArgMax(global::System.ReadOnlySpan<float> {output.Identifier}) => {kernels}.ArgMax({output.Identifier}, {kernelPath});");
+                        break;
+                    case "l2norm":
+                        w.Line($"/// <summary>Scales one row of <c>{Identifiers.Doc(output.OnnxName)}</c> to unit L2 norm in place (SIMD).</summary>");
+                        w.Line($"public static void L2Normalize(global::System.Span<float> {output.Identifier}) => {kernels}.L2Normalize({output.Identifier}, {kernelPath});");
+                        break;
+                    default:
+                        w.Line($"/// <summary>The number of results <c>TopK</c> gives.</summary>");
+                        w.Line($"public const int K = {post.K};");
+                        w.Line($"/// <summary>The {post.K} largest values of one row of <c>{Identifiers.Doc(output.OnnxName)}</c>, largest first, with their indices.</summary>");
+                        w.Line($"public static void TopK(global::System.ReadOnlySpan<float> {output.Identifier}, global::System.Span<int> indices, global::System.Span<float> values) => {kernels}.TopK({output.Identifier}, indices.Slice(0, K), values.Slice(0, K));");
+                        break;
+                }
+
+                w.Line();
+            }
+        }
+
+        private static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
         private static void EmitBind(IndentedWriter w, ModelSpec spec)
         {

@@ -23,7 +23,15 @@ namespace DeepSeek.Generators.Model
         EquatableArray<TensorSpec> Inputs,
         EquatableArray<TensorSpec> Outputs,
         EquatableArray<SymbolSpec> Symbols,
-        EquatableArray<SessionOptionSpec> SessionOptions);
+        EquatableArray<SessionOptionSpec> SessionOptions,
+        PreprocessSpec? Preprocess,
+        PostprocessSpec? Postprocess);
+
+    /// <summary>Image preprocessing declared by the <c>Preprocess</c> metadata (rgb8 → normalized NCHW) for the first input.</summary>
+    internal sealed record PreprocessSpec(int Height, int Width, EquatableArray<float> Mean, EquatableArray<float> Std);
+
+    /// <summary>Postprocessing declared by the <c>Postprocess</c> metadata: softmax, argmax, topk:K, l2norm.</summary>
+    internal sealed record PostprocessSpec(string Kind, int K);
 
     /// <summary>A symbolic dimension and the int parameter it becomes.</summary>
     internal sealed record SymbolSpec(string Symbol, string Identifier);

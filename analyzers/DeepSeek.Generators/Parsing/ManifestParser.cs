@@ -9,11 +9,14 @@ using DeepSeek.Generators.Model;
 namespace DeepSeek.Generators.Parsing
 {
     /// <summary>What the build says about one manifest (AdditionalFiles metadata and project properties).</summary>
-    internal sealed record ManifestInput(string Path, string Text, string ClassName, string Namespace, string ModelPath, string RootNamespace);
+    internal sealed record ManifestInput(string Path, string Text, string ClassName, string Namespace, string ModelPath, string RootNamespace,
+        string Preprocess = "", string Postprocess = "");
 
     /// <summary>Turns a manifest (docs/manifest.md) into a <see cref="ModelSpec"/>, or into diagnostics, never an exception.</summary>
     internal static class ManifestParser
     {
+        private static readonly char[] EqualsSign = { '=' };
+
         /// <summary>Manifests larger than this are refused (a model's interface is a few kilobytes).</summary>
         public const int MaxLength = 1 << 20;
 
@@ -102,9 +105,112 @@ namespace DeepSeek.Generators.Parsing
             var sessionOptions = root["sessionOptions"] is JsonObject o
                 ? o.Members.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new SessionOptionSpec(m.Key, m.Value.AsString() ?? "")).ToList()
                 : new List<SessionOptionSpec>();
+            PreprocessSpec? preprocess = null;
+            if (input.Preprocess.Length > 0)
+            {
+                var (spec, error) = ParsePreprocess(input.Preprocess, specs[0]);
+                if (error is not null)
+                {
+                    return (null, new DiagnosticInfo("DSG0004", input.Path, new EquatableArray<string>(new[] { modelPath, "Preprocess", input.Preprocess, error })));
+                }
+
+                preprocess = spec;
+            }
+
+            PostprocessSpec? postprocess = null;
+            if (input.Postprocess.Length > 0)
+            {
+                var (spec, error) = ParsePostprocess(input.Postprocess, specs[1]);
+                if (error is not null)
+                {
+                    return (null, new DiagnosticInfo("DSG0004", input.Path, new EquatableArray<string>(new[] { modelPath, "Postprocess", input.Postprocess, error })));
+                }
+
+                postprocess = spec;
+            }
+
             return (new ModelSpec(ns, className, modelPath, root["profile"]?.AsString() ?? "", root["recipe"]?.AsString() ?? "",
                 new EquatableArray<TensorSpec>(specs[0]), new EquatableArray<TensorSpec>(specs[1]), new EquatableArray<SymbolSpec>(namedSymbols),
-                new EquatableArray<SessionOptionSpec>(sessionOptions)), null);
+                new EquatableArray<SessionOptionSpec>(sessionOptions), preprocess, postprocess), null);
+        }
+
+        /// <summary><c>rgb8;mean=0.485,0.456,0.406;std=0.229,0.224,0.225;layout=nchw</c> for a float input [N,3,H,W] with fixed H and W.</summary>
+        private static (PreprocessSpec? Spec, string? Error) ParsePreprocess(string text, List<TensorSpec> inputs)
+        {
+            var parts = text.Split(';').Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
+            if (parts.Length == 0 || parts[0] != "rgb8")
+            {
+                return (null, "only 'rgb8' preprocessing is supported");
+            }
+
+            float[] mean = { 0, 0, 0 }, std = { 1, 1, 1 };
+            foreach (var part in parts.Skip(1))
+            {
+                var pair = part.Split(EqualsSign, 2);
+                if (pair.Length != 2)
+                {
+                    return (null, $"'{part}' is not key=value");
+                }
+
+                switch (pair[0].Trim())
+                {
+                    case "mean" when TryFloats(pair[1], out var m):
+                        mean = m;
+                        break;
+                    case "std" when TryFloats(pair[1], out var s) && s.All(v => v > 0):
+                        std = s;
+                        break;
+                    case "layout" when pair[1].Trim() == "nchw":
+                        break;
+                    default:
+                        return (null, $"'{part}' is not mean=3 numbers, std=3 positive numbers or layout=nchw");
+                }
+            }
+
+            if (inputs.Count == 0 || inputs[0].ClrType != "float" || inputs[0].Shape.Count != 4 || inputs[0].Shape[1].Size != 3
+                || inputs[0].Shape[2].Size is not { } height || inputs[0].Shape[3].Size is not { } width)
+            {
+                return (null, "the first input must be float [N,3,H,W] with fixed H and W");
+            }
+
+            return (new PreprocessSpec((int)height, (int)width, new EquatableArray<float>(mean), new EquatableArray<float>(std)), null);
+        }
+
+        private static bool TryFloats(string text, out float[] values)
+        {
+            var items = text.Split(',');
+            values = new float[items.Length];
+            for (var i = 0; i < items.Length; i++)
+            {
+                if (!float.TryParse(items[i].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[i]) || float.IsNaN(values[i]) || float.IsInfinity(values[i]))
+                {
+                    return false;
+                }
+            }
+
+            return values.Length == 3;
+        }
+
+        /// <summary><c>softmax</c>, <c>argmax</c>, <c>l2norm</c> or <c>topk:K</c>, over the first output (float).</summary>
+        private static (PostprocessSpec? Spec, string? Error) ParsePostprocess(string text, List<TensorSpec> outputs)
+        {
+            if (outputs.Count == 0 || outputs[0].ClrType != "float")
+            {
+                return (null, "the first output must be float");
+            }
+
+            var value = text.Trim();
+            if (value is "softmax" or "argmax" or "l2norm")
+            {
+                return (new PostprocessSpec(value, 0), null);
+            }
+
+            if (value.StartsWith("topk:", StringComparison.Ordinal) && int.TryParse(value.Substring(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var k) && k is > 0 and <= 1000)
+            {
+                return (new PostprocessSpec("topk", k), null);
+            }
+
+            return (null, "use softmax, argmax, l2norm or topk:K (K from 1 to 1000)");
         }
 
         /// <summary>The root namespace plus the model's folders: <c>App.Models</c> for <c>Models/x.onnx</c>.</summary>
