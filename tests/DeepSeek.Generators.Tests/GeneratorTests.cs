@@ -128,3 +128,21 @@ public sealed class GeneratorTests
         Assert.Equal("DSG0004", Assert.Single(diagnostics).Id);
     }
 }
+
+public sealed class DequantizeEmissionTests
+{
+    [Fact]
+    public void A_uint8_output_gets_a_dequantize_helper_with_its_constants()
+    {
+        const string Manifest = """{ "schemaVersion": 1, "profile": "arm64-neon", "recipe": "int8-static", "inputs": [{ "name": "x", "elementType": "float", "shape": [1, 4] }], "outputs": [{ "name": "q", "elementType": "uint8", "shape": [1, 4] }], "sessionOptions": {} }""";
+        var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(),
+            GeneratorHarness.Driver(new Dictionary<string, string> { ["DeepSeekPostprocess"] = "dequantize:scale=0.02,zero=128" }, ("m.model.json", Manifest, "Models/quantized.onnx")));
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+        var wrapper = output.GetTypeByMetadataName("App.Models.Quantized")!;
+        Assert.Equal(0.02f, wrapper.GetMembers("OutputScale").OfType<Microsoft.CodeAnalysis.IFieldSymbol>().Single().ConstantValue);
+        Assert.Equal(128, wrapper.GetMembers("OutputZeroPoint").OfType<Microsoft.CodeAnalysis.IFieldSymbol>().Single().ConstantValue);
+        Assert.Contains("KernelPath.Vector128", output.SyntaxTrees.Last().ToString(), StringComparison.Ordinal); // arm64 profile: 128-bit path
+    }
+}

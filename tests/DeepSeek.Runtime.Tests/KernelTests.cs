@@ -95,3 +95,31 @@ public sealed class KernelTests
         Assert.Equal([0.9f, 0.7f, 0.3f], top.ToArray());
     }
 }
+
+public sealed class DequantizeTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(1000)]
+    public void Vector_dequantization_equals_scalar_for_uint8_and_int8(int length)
+    {
+        var unsigned = new byte[length];
+        new Random(length).NextBytes(unsigned);
+        var signed = unsigned.Select(b => unchecked((sbyte)b)).ToArray();
+        var expected = new float[length];
+        var actual = new float[length];
+        foreach (var path in KernelPaths.Available().Where(p => p != KernelPath.Scalar))
+        {
+            Postprocessing.Dequantize(unsigned, 0.05f, 128, expected, KernelPath.Scalar);
+            Postprocessing.Dequantize(unsigned, 0.05f, 128, actual, path);
+            Assert.Equal(expected, actual);
+            Assert.Equal((unsigned[length - 1] - 128) * 0.05f, expected[length - 1]);
+            Postprocessing.Dequantize(signed, 0.1f, -3, expected, KernelPath.Scalar);
+            Postprocessing.Dequantize(signed, 0.1f, -3, actual, path);
+            Assert.Equal(expected, actual);
+        }
+    }
+}

@@ -229,6 +229,14 @@ namespace DeepSeek.Generators.Emitting
                         w.Line($"/// <summary>Scales one row of <c>{Identifiers.Doc(output.OnnxName)}</c> to unit L2 norm in place (SIMD).</summary>");
                         w.Line($"public static void L2Normalize(global::System.Span<float> {output.Identifier}) => {kernels}.L2Normalize({output.Identifier}, {kernelPath});");
                         break;
+                    case "dequantize":
+                        w.Line($"/// <summary>The scale of <c>{Identifiers.Doc(output.OnnxName)}</c>'s quantization.</summary>");
+                        w.Line($"public const float OutputScale = {Float(post.Scale)};");
+                        w.Line($"/// <summary>The zero point of <c>{Identifiers.Doc(output.OnnxName)}</c>'s quantization.</summary>");
+                        w.Line($"public const int OutputZeroPoint = {post.ZeroPoint.ToString(CultureInfo.InvariantCulture)};");
+                        w.Line($"/// <summary>Dequantizes one row of <c>{Identifiers.Doc(output.OnnxName)}</c> (SIMD).</summary>");
+                        w.Line($"public static void Dequantize(global::System.ReadOnlySpan<{output.ClrType}> {output.Identifier}, global::System.Span<float> values) => {kernels}.Dequantize({output.Identifier}, OutputScale, OutputZeroPoint, values, {kernelPath});");
+                        break;
                     default:
                         w.Line($"/// <summary>The number of results <c>TopK</c> gives.</summary>");
                         w.Line($"public const int K = {post.K};");

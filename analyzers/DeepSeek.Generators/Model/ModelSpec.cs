@@ -30,8 +30,8 @@ namespace DeepSeek.Generators.Model
     /// <summary>Image preprocessing declared by the <c>Preprocess</c> metadata (rgb8 → normalized NCHW) for the first input.</summary>
     internal sealed record PreprocessSpec(int Height, int Width, EquatableArray<float> Mean, EquatableArray<float> Std);
 
-    /// <summary>Postprocessing declared by the <c>Postprocess</c> metadata: softmax, argmax, topk:K, l2norm.</summary>
-    internal sealed record PostprocessSpec(string Kind, int K);
+    /// <summary>Postprocessing declared by the <c>Postprocess</c> metadata: softmax, argmax, topk:K, l2norm, dequantize:scale=S,zero=Z.</summary>
+    internal sealed record PostprocessSpec(string Kind, int K, float Scale = 0, int ZeroPoint = 0);
 
     /// <summary>A symbolic dimension and the int parameter it becomes.</summary>
     internal sealed record SymbolSpec(string Symbol, string Identifier);

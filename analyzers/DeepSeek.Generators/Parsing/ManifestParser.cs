@@ -191,15 +191,45 @@ namespace DeepSeek.Generators.Parsing
             return values.Length == 3;
         }
 
-        /// <summary><c>softmax</c>, <c>argmax</c>, <c>l2norm</c> or <c>topk:K</c>, over the first output (float).</summary>
+        /// <summary>
+        /// <c>softmax</c>, <c>argmax</c>, <c>l2norm</c> or <c>topk:K</c> over the first output (float), or
+        /// <c>dequantize:scale=S,zero=Z</c> for a uint8/int8 first output.
+        /// </summary>
         private static (PostprocessSpec? Spec, string? Error) ParsePostprocess(string text, List<TensorSpec> outputs)
         {
+            var value = text.Trim();
+            if (value.StartsWith("dequantize:", StringComparison.Ordinal))
+            {
+                if (outputs.Count == 0 || outputs[0].ClrType is not ("byte" or "sbyte"))
+                {
+                    return (null, "dequantize needs a uint8 or int8 first output");
+                }
+
+                float scale = 0;
+                int zero = 0;
+                foreach (var part in value.Substring(11).Split(','))
+                {
+                    var pair = part.Split(EqualsSign, 2);
+                    var ok = pair.Length == 2 && (pair[0].Trim() switch
+                    {
+                        "scale" => float.TryParse(pair[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out scale) && scale > 0 && !float.IsInfinity(scale),
+                        "zero" => int.TryParse(pair[1], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out zero) && zero is >= -128 and <= 255,
+                        _ => false,
+                    });
+                    if (!ok)
+                    {
+                        return (null, $"'{part}' is not scale=S (positive) or zero=Z (-128..255)");
+                    }
+                }
+
+                return scale > 0 ? (new PostprocessSpec("dequantize", 0, scale, zero), null) : (null, "dequantize needs scale=S");
+            }
+
             if (outputs.Count == 0 || outputs[0].ClrType != "float")
             {
                 return (null, "the first output must be float");
             }
 
-            var value = text.Trim();
             if (value is "softmax" or "argmax" or "l2norm")
             {
                 return (new PostprocessSpec(value, 0), null);
@@ -210,7 +240,7 @@ namespace DeepSeek.Generators.Parsing
                 return (new PostprocessSpec("topk", k), null);
             }
 
-            return (null, "use softmax, argmax, l2norm or topk:K (K from 1 to 1000)");
+            return (null, "use softmax, argmax, l2norm, topk:K (K from 1 to 1000) or dequantize:scale=S,zero=Z");
         }
 
         /// <summary>The root namespace plus the model's folders: <c>App.Models</c> for <c>Models/x.onnx</c>.</summary>
