@@ -146,3 +146,19 @@ public sealed class DequantizeEmissionTests
         Assert.Contains("KernelPath.Vector128", output.SyntaxTrees.Last().ToString(), StringComparison.Ordinal); // arm64 profile: 128-bit path
     }
 }
+
+public sealed class PipelineModelTests
+{
+    [Fact]
+    public void The_pipeline_models_hold_no_symbol_or_compilation()
+    {
+        var models = typeof(ModelWrapperGenerator).Assembly.GetTypes().Where(t => t.Namespace == "DeepSeek.Generators.Model" && !t.IsGenericTypeDefinition).ToArray();
+        Assert.Contains(models, t => t.Name == "ModelSpec");
+        foreach (var property in models.SelectMany(t => t.GetProperties()))
+        {
+            var type = property.PropertyType;
+            var named = (type.IsGenericType ? type.GetGenericArguments() : [type]).Append(type);
+            Assert.All(named, t => Assert.False(t.Namespace?.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) == true, $"{property.DeclaringType!.Name}.{property.Name} is {t}"));
+        }
+    }
+}
