@@ -120,6 +120,7 @@ public sealed class DequantizeTests
             Postprocessing.Dequantize(signed, 0.1f, -3, expected, KernelPath.Scalar);
             Postprocessing.Dequantize(signed, 0.1f, -3, actual, path);
             Assert.Equal(expected, actual);
+            Assert.Equal((signed[length - 1] + 3) * 0.1f, expected[length - 1]);
         }
     }
 }

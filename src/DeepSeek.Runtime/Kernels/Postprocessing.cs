@@ -54,12 +54,23 @@ public static class Postprocessing
 
     /// <summary><c>values[i] = (q[i] − zeroPoint) × scale</c> for uint8 outputs.</summary>
     public static void Dequantize(ReadOnlySpan<byte> quantized, float scale, int zeroPoint, Span<float> values, KernelPath path = KernelPath.Auto)
+        => Dequantize(quantized, scale, zeroPoint, values, path, flipSign: false);
+
+    /// <summary>
+    /// <c>values[i] = (q[i] − zeroPoint) × scale</c> for int8 outputs: the bytes with their sign bit flipped are
+    /// <c>q + 128</c>, so the uint8 loop with zero point <c>zeroPoint + 128</c> gives the same differences exactly.
+    /// </summary>
+    public static void Dequantize(ReadOnlySpan<sbyte> quantized, float scale, int zeroPoint, Span<float> values, KernelPath path = KernelPath.Auto)
+        => Dequantize(MemoryMarshal.AsBytes(quantized), scale, zeroPoint + 128, values, path, flipSign: true);
+
+    private static void Dequantize(ReadOnlySpan<byte> quantized, float scale, int zeroPoint, Span<float> values, KernelPath path, bool flipSign)
     {
         if (values.Length < quantized.Length)
         {
             throw new ArgumentException("values is shorter than the quantized data", nameof(values));
         }
 
+        var flip = flipSign ? (byte)0x80 : (byte)0;
         var i = 0;
         if (KernelPaths.Resolve(path) != KernelPath.Scalar)
         {
@@ -67,9 +78,10 @@ public static class Postprocessing
             ref var target = ref MemoryMarshal.GetReference(values);
             var s = Vector128.Create(scale);
             var z = Vector128.Create((float)zeroPoint);
+            var f = Vector128.Create(flip);
             for (; i + 16 <= quantized.Length; i += 16)
             {
-                var (low, high) = Vector128.Widen(Vector128.LoadUnsafe(ref source, (nuint)i));
+                var (low, high) = Vector128.Widen(Vector128.LoadUnsafe(ref source, (nuint)i) ^ f);
                 var (a, b) = Vector128.Widen(low);
                 var (c, d) = Vector128.Widen(high);
                 ((Vector128.ConvertToSingle(a.AsInt32()) - z) * s).StoreUnsafe(ref target, (nuint)i);
@@ -81,40 +93,7 @@ public static class Postprocessing
 
         for (; i < quantized.Length; i++)
         {
-            values[i] = (quantized[i] - zeroPoint) * scale;
-        }
-    }
-
-    /// <summary><c>values[i] = (q[i] − zeroPoint) × scale</c> for int8 outputs.</summary>
-    public static void Dequantize(ReadOnlySpan<sbyte> quantized, float scale, int zeroPoint, Span<float> values, KernelPath path = KernelPath.Auto)
-    {
-        if (values.Length < quantized.Length)
-        {
-            throw new ArgumentException("values is shorter than the quantized data", nameof(values));
-        }
-
-        var i = 0;
-        if (KernelPaths.Resolve(path) != KernelPath.Scalar)
-        {
-            ref var source = ref MemoryMarshal.GetReference(quantized);
-            ref var target = ref MemoryMarshal.GetReference(values);
-            var s = Vector128.Create(scale);
-            var z = Vector128.Create((float)zeroPoint);
-            for (; i + 16 <= quantized.Length; i += 16)
-            {
-                var (low, high) = Vector128.Widen(Vector128.LoadUnsafe(ref source, (nuint)i));
-                var (a, b) = Vector128.Widen(low);
-                var (c, d) = Vector128.Widen(high);
-                ((Vector128.ConvertToSingle(a) - z) * s).StoreUnsafe(ref target, (nuint)i);
-                ((Vector128.ConvertToSingle(b) - z) * s).StoreUnsafe(ref target, (nuint)(i + 4));
-                ((Vector128.ConvertToSingle(c) - z) * s).StoreUnsafe(ref target, (nuint)(i + 8));
-                ((Vector128.ConvertToSingle(d) - z) * s).StoreUnsafe(ref target, (nuint)(i + 12));
-            }
-        }
-
-        for (; i < quantized.Length; i++)
-        {
-            values[i] = (quantized[i] - zeroPoint) * scale;
+            values[i] = ((quantized[i] ^ flip) - zeroPoint) * scale;
         }
     }
 
