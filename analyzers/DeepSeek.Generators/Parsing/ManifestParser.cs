@@ -59,7 +59,12 @@ namespace DeepSeek.Generators.Parsing
             var className = Identifiers.From(input.ClassName.Length > 0 ? input.ClassName : Path.GetFileNameWithoutExtension(modelPath), pascal: true);
             var ns = input.Namespace.Length > 0 ? input.Namespace : DefaultNamespace(input.RootNamespace, modelPath);
 
-            var names = new HashSet<string>(StringComparer.Ordinal) { "options", "modelPath" };
+            // Names the wrapper uses itself (fields, constructor and helper parameters): a model value with one of these names
+            // gets a numbered parameter instead of shadowing them.
+            var names = new HashSet<string>(StringComparer.Ordinal)
+            {
+                "options", "modelPath", "model", "stream", "session", "runOptions", "binding", "rgb", "probabilities", "indices", "values",
+            };
             var symbols = new List<SymbolSpec>();
             var specs = new List<TensorSpec>[2];
             var groups = new[] { ("input", inputs), ("output", outputs) };
