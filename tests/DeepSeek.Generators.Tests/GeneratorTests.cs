@@ -36,7 +36,7 @@ public sealed class GeneratorTests
     public void Hostile_names_become_valid_unique_identifiers_and_inject_nothing()
     {
         const string Injection = "a\\\"; System.Environment.Exit(1); //";
-        var inputs = string.Join(", ", new[] { "input.1", "0", "onnx::Flatten_0", "class", Injection, "入力", "a-b", "a_b", "session", "binding" }
+        var inputs = string.Join(", ", new[] { "input.1", "0", "onnx::Flatten_0", "class", Injection, "入力", "a-b", "a_b", "session", "binding", "xBuffer", "x", "xResult" }
             .Select(n => $$"""{ "name": "{{n}}", "elementType": "float", "shape": [1, 4] }"""));
         var manifest = Manifest(inputs, """{ "name": "*/ } class Injected { /*", "elementType": "int64", "shape": ["batch size", 2] }""");
         var (output, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(),

@@ -79,7 +79,7 @@ namespace DeepSeek.Generators.Emitting
 
             foreach (var s in spec.Symbols)
             {
-                w.Line($"private int bound_{s.Identifier.TrimStart('@')} = -1;");
+                w.Line($"private int _bound_{s.Identifier.TrimStart('@')} = -1;");
             }
 
             w.Line();
@@ -175,12 +175,12 @@ namespace DeepSeek.Generators.Emitting
             w.Open();
             foreach (var t in spec.Outputs)
             {
-                w.Line($"var {t.Identifier}Result = new {t.ClrType}[{Length(spec, t)}];");
+                w.Line($"var {Result(t)} = new {t.ClrType}[{Length(spec, t)}];");
             }
 
-            var args = spec.Inputs.Select(t => t.Identifier).Concat(spec.Outputs.Select(t => t.Identifier + "Result")).Concat(spec.Symbols.Select(s => s.Identifier));
+            var args = spec.Inputs.Select(t => t.Identifier).Concat(spec.Outputs.Select(Result)).Concat(spec.Symbols.Select(s => s.Identifier));
             w.Line($"Run({string.Join(", ", args)});");
-            w.Line(spec.Outputs.Count == 1 ? $"return {spec.Outputs[0].Identifier}Result;" : $"return ({string.Join(", ", spec.Outputs.Select(t => t.Identifier + "Result"))});");
+            w.Line(spec.Outputs.Count == 1 ? $"return {Result(spec.Outputs[0])};" : $"return ({string.Join(", ", spec.Outputs.Select(Result))});");
             w.Close();
         }
 
@@ -263,7 +263,7 @@ namespace DeepSeek.Generators.Emitting
                     w.Line($"if ({s.Identifier} <= 0) throw new global::System.ArgumentOutOfRangeException(nameof({s.Identifier}));");
                 }
 
-                w.Line($"if (binding is not null && {string.Join(" && ", spec.Symbols.Select(s => $"bound_{s.Identifier.TrimStart('@')} == {s.Identifier}"))}) return;");
+                w.Line($"if (binding is not null && {string.Join(" && ", spec.Symbols.Select(s => $"_bound_{s.Identifier.TrimStart('@')} == {s.Identifier}"))}) return;");
             }
             else
             {
@@ -284,7 +284,7 @@ namespace DeepSeek.Generators.Emitting
 
             foreach (var s in spec.Symbols)
             {
-                w.Line($"bound_{s.Identifier.TrimStart('@')} = {s.Identifier};");
+                w.Line($"_bound_{s.Identifier.TrimStart('@')} = {s.Identifier};");
             }
 
             w.Close();
@@ -298,11 +298,15 @@ namespace DeepSeek.Generators.Emitting
 
         private static string Shape(TensorSpec t) => "[" + string.Join(",", t.Shape.Select(d => d.Size?.ToString(CultureInfo.InvariantCulture) ?? Identifiers.Doc(d.Symbol!))) + "]";
 
-        private static string Buffer(TensorSpec t) => t.Identifier.TrimStart('@') + "Buffer";
+        // Sanitized model names never contain '_' (Identifiers.From treats it as a word break), so the wrapper's own names,
+        // which all do, can never collide with a parameter made from a model name.
+        private static string Buffer(TensorSpec t) => "_" + t.Identifier.TrimStart('@') + "_buffer";
 
-        private static string Value(TensorSpec t) => t.Identifier.TrimStart('@') + "Value";
+        private static string Value(TensorSpec t) => "_" + t.Identifier.TrimStart('@') + "_value";
 
-        private static string NameField(TensorSpec t) => t.Identifier.TrimStart('@') + "Name";
+        private static string NameField(TensorSpec t) => "_" + t.Identifier.TrimStart('@') + "_name";
+
+        private static string Result(TensorSpec t) => "_" + t.Identifier.TrimStart('@') + "_result";
 
         private static string Pascal(TensorSpec t)
         {
