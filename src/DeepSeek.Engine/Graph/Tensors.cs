@@ -70,15 +70,31 @@ public static class Tensors
     /// <summary>A float attribute's value, or <paramref name="fallback"/>.</summary>
     public static float FloatAttribute(NodeProto node, string name, float fallback) => Attribute(node, name) is { } a ? a.F : fallback;
 
-    /// <summary>Sets an int attribute.</summary>
-    public static void SetInt(NodeProto node, string name, long value)
+    /// <summary>Removes every attribute named in <paramref name="names"/>.</summary>
+    public static void RemoveAttributes(NodeProto node, params string[] names)
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (Attribute(node, name) is { } existing)
+        ArgumentNullException.ThrowIfNull(names);
+        for (var i = node.Attribute.Count - 1; i >= 0; i--)
         {
-            node.Attribute.Remove(existing);
+            if (names.Contains(node.Attribute[i].Name, StringComparer.Ordinal))
+            {
+                node.Attribute.RemoveAt(i);
+            }
         }
+    }
 
+    /// <summary>Sets an int attribute (any attribute of that name is replaced).</summary>
+    public static void SetInt(NodeProto node, string name, long value)
+    {
+        RemoveAttributes(node, name);
         node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
+    }
+
+    /// <summary>Sets a string attribute (any attribute of that name is replaced).</summary>
+    public static void SetString(NodeProto node, string name, string value)
+    {
+        RemoveAttributes(node, name);
+        node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) });
     }
 }

@@ -1,10 +1,4 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using DeepSeek.Engine.Graph;
-using DeepSeek.Onnx.Diagnostics;
-using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
-using Google.Protobuf;
 
 namespace DeepSeek.Engine.Passes;
 

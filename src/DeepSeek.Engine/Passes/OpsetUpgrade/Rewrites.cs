@@ -1,10 +1,7 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using DeepSeek.Engine.Graph;
 using DeepSeek.Onnx.Diagnostics;
-using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
-using Google.Protobuf;
+using static DeepSeek.Engine.Graph.Tensors;
 
 namespace DeepSeek.Engine.Passes;
 
@@ -329,31 +326,6 @@ public sealed partial class OpsetUpgradePass
     }
 
     // ---- Node helpers -----------------------------------------------------------------------------------------------
-
-    private static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
-
-    private static void RemoveAttributes(NodeProto node, params string[] names)
-    {
-        for (var i = node.Attribute.Count - 1; i >= 0; i--)
-        {
-            if (names.Contains(node.Attribute[i].Name, StringComparer.Ordinal))
-            {
-                node.Attribute.RemoveAt(i);
-            }
-        }
-    }
-
-    private static void SetInt(NodeProto node, string name, long value)
-    {
-        RemoveAttributes(node, name);
-        node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
-    }
-
-    private static void SetString(NodeProto node, string name, string value)
-    {
-        RemoveAttributes(node, name);
-        node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) });
-    }
 
     private static void KeepInputs(NodeProto node, int count)
     {

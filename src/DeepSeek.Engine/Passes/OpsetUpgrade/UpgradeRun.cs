@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using DeepSeek.Engine.Graph;
+using static DeepSeek.Engine.Graph.Tensors;
 using DeepSeek.Onnx.Diagnostics;
 using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
