@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using DeepSeek.Engine.Runtime;
 using DeepSeek.Testing;
@@ -95,27 +94,8 @@ public sealed class PackageEndToEndTests
 
     private static (int ExitCode, string Log) Dotnet(string directory, string? packages, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        if (args[0] is "build" or "publish" or "pack")
-        {
-            start.ArgumentList.Add("-nodeReuse:false");
-        }
-
-        if (packages is not null)
-        {
-            start.Environment["NUGET_PACKAGES"] = packages;
-        }
-
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(600_000), $"dotnet {string.Join(' ', args)} did not finish in 10 minutes");
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var result = ProcessRunner.Run("dotnet", args[0] is "build" or "publish" or "pack" ? [.. args, "-nodeReuse:false"] : args, directory,
+            packages is null ? null : new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages });
+        return (result.ExitCode, result.Log);
     }
 }

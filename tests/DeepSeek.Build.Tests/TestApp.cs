@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using DeepSeek.Testing;
 
@@ -44,20 +43,8 @@ internal sealed class TestApp : IDisposable
     /// <summary>Runs dotnet with the given arguments in the app's folder; returns the exit code and the whole output.</summary>
     public (int ExitCode, string Log) Dotnet(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.ArgumentList.Add("-nodeReuse:false");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(300_000), "dotnet did not finish in 5 minutes");
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var result = ProcessRunner.Run("dotnet", [.. args, "-nodeReuse:false"], folder.Path, timeout: TimeSpan.FromMinutes(5));
+        return (result.ExitCode, result.Log);
     }
 
     public void Dispose() => folder.Dispose();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using DeepSeek.Testing;
 
@@ -12,28 +11,12 @@ public sealed class TrimmedSampleTests
     {
         using var temp = new TempDirectory();
         var project = Path.GetFullPath(typeof(TrimmedSampleTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SampleProject").Value!);
-        var (code, log) = Run("dotnet", "publish", project, "-c", "Release", "-r", "linux-x64", "-p:TrimSample=true", "-o", temp.Path, "-nodeReuse:false");
-        Assert.True(code == 0, log);
-        Assert.DoesNotContain("warning IL", log, StringComparison.Ordinal);
+        var publish = ProcessRunner.Run("dotnet", ["publish", project, "-c", "Release", "-r", "linux-x64", "-p:TrimSample=true", "-o", temp.Path, "-nodeReuse:false"]);
+        Assert.True(publish.ExitCode == 0, publish.Log);
+        Assert.DoesNotContain("warning IL", publish.Log, StringComparison.Ordinal);
 
-        (code, log) = Run(Path.Combine(temp.Path, "MnistApp"));
-        Assert.True(code == 0, log);
-        Assert.Contains("10/10 correct", log, StringComparison.Ordinal);
-    }
-
-    private static (int ExitCode, string Log) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(600_000), $"{file} did not finish in 10 minutes");
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var run = ProcessRunner.Run(Path.Combine(temp.Path, "MnistApp"), []);
+        Assert.True(run.ExitCode == 0, run.Log);
+        Assert.Contains("10/10 correct", run.Log, StringComparison.Ordinal);
     }
 }

@@ -70,17 +70,9 @@ internal static class IncrementalBuild
 
     private static double Time(string folder)
     {
-        var start = new ProcessStartInfo("dotnet", ["build", "-nodeReuse:false", "-v:q"]) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet build failed in {folder}: {process.StandardError.ReadToEnd()}");
-        }
-
-        return clock.Elapsed.TotalSeconds;
+        var result = ProcessRunner.Run("dotnet", ["build", "-nodeReuse:false", "-v:q"], folder);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return result.ExitCode == 0 ? seconds : throw new InvalidOperationException($"dotnet build failed in {folder}: {result.Log}");
     }
 }
