@@ -1,4 +1,3 @@
-using DeepSeek.Engine.Data;
 using DeepSeek.Testing;
 
 namespace DeepSeek.Engine.Benchmarks;
@@ -14,15 +13,8 @@ internal static class Photos
             return folder;
         }
 
-        Directory.CreateDirectory(folder);
         var views = TestAssets.Images.Select(PngImage.Load).SelectMany(image => image.Views().Concat(Smaller(image).SelectMany(s => s.Views())));
-        var index = 0;
-        foreach (var view in views.Take(count))
-        {
-            NpyWriter.Write(Path.Combine(folder, $"s{index++:D3}.npy"), TensorValue.Create(view.ToNchw(224), 1, 3, 224, 224));
-        }
-
-        return folder;
+        return PhotoSamples.Write(folder, views, count);
     }
 
     private static IEnumerable<PngImage> Smaller(PngImage image)

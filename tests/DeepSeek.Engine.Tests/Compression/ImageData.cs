@@ -1,4 +1,3 @@
-using DeepSeek.Engine.Data;
 using DeepSeek.Testing;
 
 namespace DeepSeek.Engine.Tests.Compression;
@@ -8,14 +7,5 @@ internal static class ImageData
 {
     /// <summary>Writes the views of <paramref name="images"/> (at most <paramref name="limit"/>) as .npy samples into a new folder.</summary>
     public static string Write(TempDirectory temp, string name, IEnumerable<string> images, int limit)
-    {
-        var folder = Directory.CreateDirectory(temp.File(name)).FullName;
-        var index = 0;
-        foreach (var view in images.SelectMany(i => PngImage.Load(i).Views()).Take(limit))
-        {
-            NpyWriter.Write(Path.Combine(folder, $"sample_{index++:D3}.npy"), TensorValue.Create(view.ToNchw(224), 1, 3, 224, 224));
-        }
-
-        return folder;
-    }
+        => PhotoSamples.Write(temp.File(name), images.SelectMany(i => PngImage.Load(i).Views()), limit);
 }
