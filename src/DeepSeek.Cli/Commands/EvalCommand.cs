@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using DeepSeek.Cli.Output;
 using DeepSeek.Engine.Compression;
 using DeepSeek.Engine.Data;
 using DeepSeek.Engine.Runtime;
@@ -40,17 +40,14 @@ internal static class EvalCommand
                 var result = Evaluator.Compare(a, b, set.Samples.Select(s => s.Inputs).ToList(), set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress);
                 if (parse.GetValue(json))
                 {
-                    using var buffer = new MemoryStream();
-                    using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+                    JsonOutput.Write(output, writer =>
                     {
                         writer.WriteStartObject();
                         writer.WriteString("original", originalPath);
                         writer.WriteString("compressed", compressedPath);
                         ReportWriter.WriteEvaluation(writer, result);
                         writer.WriteEndObject();
-                    }
-
-                    output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+                    });
                 }
                 else
                 {

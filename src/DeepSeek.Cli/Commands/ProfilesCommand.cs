@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Text;
 using System.Text.Json;
+using DeepSeek.Cli.Output;
 using DeepSeek.Engine.Profiles;
 
 namespace DeepSeek.Cli.Commands;
@@ -47,8 +47,7 @@ internal static class ProfilesCommand
 
     private static void WriteJson(ProfileCatalog catalog, TextWriter output)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteStartArray("profiles");
@@ -88,8 +87,6 @@ internal static class ProfilesCommand
 
             json.WriteEndArray();
             json.WriteEndObject();
-        }
-
-        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        });
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using DeepSeek.Onnx.Inspection;
 using DeepSeek.Onnx.Model;
@@ -12,8 +11,7 @@ internal static class SummaryJsonWriter
 
     public static void Write(ModelSummary summary, TextWriter output)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteNumber("schemaVersion", SchemaVersion);
@@ -65,9 +63,7 @@ internal static class SummaryJsonWriter
             json.WriteEndArray();
             json.WriteEndObject();
             json.WriteEndObject();
-        }
-
-        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        });
     }
 
     private static void WriteValues(Utf8JsonWriter json, string name, IReadOnlyList<ValueInfo> values)
