@@ -41,6 +41,35 @@ public sealed class KernelTests
         Assert.Equal((rgb[(pixels - 1) * 3 + 1] / 255f - mean[1]) / std[1], expected[pixels + pixels - 1], 5);
     }
 
+    [Theory]
+    [MemberData(nameof(VectorPaths))]
+    public void Rgb_to_chw_matches_the_scalar_path_at_every_output_alignment(KernelPath path)
+    {
+        // The 256-bit path starts with scalar pixels until its output is 32-byte aligned: cover every head length.
+        const int Pixels = 227;
+        var rgb = new byte[Pixels * 3];
+        new Random(7).NextBytes(rgb);
+        float[] mean = [0.5f, 0.4f, 0.3f], std = [0.2f, 0.25f, 0.3f];
+        var expected = new float[Pixels * 3];
+        ImagePreprocessing.RgbToChw(rgb, expected, mean, std, KernelPath.Scalar);
+        var buffer = GC.AllocateArray<float>((Pixels * 3) + 8, pinned: true);
+        for (var offset = 0; offset < 8; offset++)
+        {
+            Array.Fill(buffer, float.NaN);
+            var actual = buffer.AsSpan(offset, Pixels * 3);
+            ImagePreprocessing.RgbToChw(rgb, actual, mean, std, path);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.Equal(expected[i], actual[i], tolerance: 1e-6 * (1 + Math.Abs(expected[i])));
+            }
+
+            Assert.True(offset == 0 || float.IsNaN(buffer[offset - 1]), "wrote before its output");
+            Assert.True(offset + (Pixels * 3) == buffer.Length || float.IsNaN(buffer[offset + (Pixels * 3)]), "wrote past its output");
+        }
+    }
+
+    public static TheoryData<KernelPath> VectorPaths() => new(KernelPaths.Available().Where(p => p != KernelPath.Scalar));
+
     [Fact]
     public void Rgb_to_chw_on_a_real_photo_matches_the_test_preprocessing()
     {
