@@ -11,6 +11,9 @@ public static class TestAssets
     /// <summary>The repository's tests/data folder.</summary>
     public static string DataDirectory => Path.GetFullPath(Metadata("TestDataPath"));
 
+    /// <summary>The repository's root folder (two above tests/data).</summary>
+    public static string RepositoryRoot => Path.GetFullPath(Path.Combine(DataDirectory, "..", ".."));
+
     /// <summary>The photographs in tests/data/images (see LICENSES.md there).</summary>
     public static IReadOnlyList<string> Images => Directory.GetFiles(Path.Combine(DataDirectory, "images"), "*.png").Order(StringComparer.Ordinal).ToArray();
 
