@@ -52,12 +52,12 @@ public sealed class Distiller
         ArgumentNullException.ThrowIfNull(studentLogits);
         ArgumentNullException.ThrowIfNull(teacherLogits);
         ArgumentNullException.ThrowIfNull(labels);
+        // Summed and divided by the batch size: the per-sample mean of the KL divergence (PyTorch's 'batchmean').
         var soft = nn.functional.kl_div(
             nn.functional.log_softmax(studentLogits / Temperature, 1),
             nn.functional.log_softmax(teacherLogits.detach() / Temperature, 1),
             log_target: true,
-            reduction: nn.Reduction.Mean) * studentLogits.shape[1];
-        // kl_div's Mean divides by every element; times the class count it is the per-sample mean (PyTorch's batchmean).
+            reduction: nn.Reduction.Sum) / studentLogits.shape[0];
         var hard = nn.functional.cross_entropy(studentLogits, labels);
         return (soft * (Alpha * Temperature * Temperature)) + (hard * (1 - Alpha));
     }

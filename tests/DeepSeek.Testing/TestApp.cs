@@ -1,14 +1,17 @@
 using System.Reflection;
-using DeepSeek.Testing;
+namespace DeepSeek.Testing;
 
-namespace DeepSeek.Build.Tests;
-
-/// <summary>A fresh console app in a temp folder that imports the repository's build/ targets, built with the real dotnet CLI.</summary>
-internal sealed class TestApp : IDisposable
+/// <summary>
+/// A fresh console app in a temp folder that imports the repository's build/ targets (engine and task assembly from src/),
+/// built with the real dotnet CLI. By default it carries the MNIST MLP as Models/mnist-mlp.onnx and a Program that says
+/// whether the shipped model is there. Test projects that use it reference src/DeepSeek.Cli and src/DeepSeek.Build.Tasks
+/// (ReferenceOutputAssembly="false") so that both are built first.
+/// </summary>
+public sealed class TestApp : IDisposable
 {
     private readonly TempDirectory folder = new();
 
-    public TestApp(string modelItems)
+    public TestApp(string modelItems, string? program = null)
     {
         Directory.CreateDirectory(File("Models"));
         System.IO.File.Copy(TestAssets.MnistMlp, File("Models/mnist-mlp.onnx"));
@@ -30,7 +33,7 @@ internal sealed class TestApp : IDisposable
               <Import Project="{build}/DeepSeek.Build.targets" />
             </Project>
             """);
-        System.IO.File.WriteAllText(File("Program.cs"), """
+        System.IO.File.WriteAllText(File("Program.cs"), program ?? """
             var model = Path.Combine(AppContext.BaseDirectory, "Models", "mnist-mlp.onnx");
             Console.WriteLine(File.Exists(model) ? $"model {new FileInfo(model).Length} bytes" : "no model");
             """);

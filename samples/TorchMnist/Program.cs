@@ -1,0 +1,18 @@
+using System.Globalization;
+using DeepSeek.Testing;
+using TorchMnist;
+
+// Trains, prunes, quantizes and distils an MNIST CNN in .NET, then exports it for the build:
+//   dotnet run -c Release --project samples/TorchMnist [-- <output folder>]
+var output = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "export");
+Console.WriteLine("step                               held-out   time    detail");
+var report = MnistPipeline.Run(output, log: Console.WriteLine);
+var calibration = MnistDigits.WriteDataFolder(Path.Combine(output, "calibration"), MnistDigits.Training.Take(64), cnnLayout: true);
+var teacher = report.Accuracy("teacher");
+var student = report.Accuracy("frozen int8 weights");
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"student {student:P2} vs teacher {teacher:P2}: {(student - teacher) * 100:+0.00;-0.00} points, parameters {report.TeacherParameters:N0} → {report.StudentParameters:N0}"));
+Console.WriteLine($"calibration digits: {calibration}");
+Console.WriteLine($"""
+    Declare it in an app (DeepSeek.Build compresses and ships it):
+      <DeepSeekModel Include="{report.Model}" Quantize="int8-static" Calibration="{calibration}" AccuracyBudget="1%" />
+    """);
