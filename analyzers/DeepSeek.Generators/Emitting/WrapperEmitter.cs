@@ -139,8 +139,8 @@ namespace DeepSeek.Generators.Emitting
 
         private static void EmitSpanRun(IndentedWriter w, ModelSpec spec)
         {
-            var parameters = spec.Inputs.Select(t => $"global::System.ReadOnlySpan<{t.ClrType}> {t.Identifier}")
-                .Concat(spec.Outputs.Select(t => $"global::System.Span<{t.ClrType}> {t.Identifier}"))
+            var parameters = spec.Inputs.Select(t => $"{ShapeAttribute(t)} global::System.ReadOnlySpan<{t.ClrType}> {t.Identifier}")
+                .Concat(spec.Outputs.Select(t => $"{ShapeAttribute(t)} global::System.Span<{t.ClrType}> {t.Identifier}"))
                 .Concat(spec.Symbols.Select(s => $"int {s.Identifier}"));
             w.Line("/// <summary>Runs the model without allocating: inputs, then outputs, in model order; symbolic dimensions last.</summary>");
             w.Line($"public void Run({string.Join(", ", parameters)})");
@@ -295,6 +295,10 @@ namespace DeepSeek.Generators.Emitting
             => t.Shape.Count == 0 ? "1" : string.Join(" * ", t.Shape.Select(d => d.Size is { } size ? size.ToString(CultureInfo.InvariantCulture) : SymbolIdentifier(spec, d.Symbol!)));
 
         private static string SymbolIdentifier(ModelSpec spec, string symbol) => spec.Symbols.First(s => s.Symbol == symbol).Identifier;
+
+        /// <summary>The parameter's <c>[TensorShape]</c> (-1 for symbolic dimensions), which the DSW0003 analyzer reads.</summary>
+        private static string ShapeAttribute(TensorSpec t) =>
+            "[global::DeepSeek.Runtime.TensorShape(" + string.Join(", ", t.Shape.Select(d => d.Size?.ToString(CultureInfo.InvariantCulture) ?? "-1")) + ")]";
 
         private static string Shape(TensorSpec t) => "[" + string.Join(",", t.Shape.Select(d => d.Size?.ToString(CultureInfo.InvariantCulture) ?? Identifiers.Doc(d.Symbol!))) + "]";
 
