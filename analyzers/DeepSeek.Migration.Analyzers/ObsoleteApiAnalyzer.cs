@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DeepSeek.Migration.Analyzers;
+
+/// <summary>
+/// DSM0001, DSM0007, DSM0008, DSM0009, DSM0010: uses of the 1.x and 2.x APIs (constructions and static calls), each with
+/// the 3.x replacement. The compiler's own [Obsolete] warnings with the same ids are suppressed by
+/// <see cref="ObsoleteWarningSuppressor"/>, so each use is reported once, with a code fix where one exists.
+/// Silent when the project targets an API version older than the replacement (<c>DeepSeekApiVersion</c>).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ObsoleteApiAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        Descriptors.Int8Quantizer, Descriptors.Launcher, Descriptors.ChannelPruner, Descriptors.DistillationLoss, Descriptors.Trainer);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (KnownTypes.For(start.Compilation) is not { } types)
+            {
+                return;
+            }
+
+            var api = ApiVersion.Of(start.Options, types);
+            start.RegisterOperationAction(c =>
+            {
+                var creation = (IObjectCreationOperation)c.Operation;
+                var type = creation.Type;
+                var rule =
+                    KnownTypes.Is(type, types.Int8Quantizer) && api >= 2 ? Descriptors.Int8Quantizer :
+                    KnownTypes.Is(type, types.ChannelPruner) && api >= 2 ? Descriptors.ChannelPruner :
+                    KnownTypes.Is(type, types.Trainer) && api >= 3 ? Descriptors.Trainer :
+                    null;
+                if (rule is not null)
+                {
+                    c.ReportDiagnostic(Diagnostic.Create(rule, creation.Syntax.GetLocation(), type!.Name));
+                }
+            }, OperationKind.ObjectCreation);
+            start.RegisterOperationAction(c =>
+            {
+                var invocation = (IInvocationOperation)c.Operation;
+                var owner = invocation.TargetMethod.ContainingType;
+                var rule =
+                    KnownTypes.Is(owner, types.DistributedLauncher) && api >= 3 ? Descriptors.Launcher :
+                    KnownTypes.Is(owner, types.DistillationLoss) && api >= 3 ? Descriptors.DistillationLoss :
+                    null;
+                if (rule is not null)
+                {
+                    c.ReportDiagnostic(Diagnostic.Create(rule, invocation.Syntax.GetLocation(), owner.Name + "." + invocation.TargetMethod.Name));
+                }
+            }, OperationKind.Invocation);
+        });
+    }
+}
