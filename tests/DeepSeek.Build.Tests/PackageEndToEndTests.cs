@@ -58,11 +58,13 @@ public sealed class PackageEndToEndTests
             mlp.Run(new float[784], logits, n: 1);
             var shipped = DeepSeek.Runtime.ShippedModel.Open(App.Models.MnistMlp.ModelPath);
             Console.WriteLine($"{App.Models.MnistMlp.Profile} {App.Models.MnistMlp.Recipe} {new FileInfo(shipped.Path).Length} bytes, {logits.Length} logits");
+            static void Leak() => new App.Models.MnistMlp().Run(new float[784], new float[10], 1); // never disposed: DSW0002
             """);
         var packages = temp.File("packages"); // never a stale copy of this version from an earlier run
 
         (code, log) = Dotnet(app, packages, "build");
         Assert.True(code == 0, log);
+        Assert.Contains("warning DSW0002: 'MnistMlp' is never disposed", log, StringComparison.Ordinal); // the package's analyzers run
         var built = Path.Combine(app, "bin/Debug/net10.0/Models/mnist-mlp.onnx");
         Assert.True(new FileInfo(built).Length < new FileInfo(TestAssets.MnistMlp).Length / 2);
         (code, log) = Dotnet(app, packages, "run", "--no-build");

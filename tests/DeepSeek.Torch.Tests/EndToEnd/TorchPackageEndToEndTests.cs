@@ -51,10 +51,15 @@ public sealed class TorchPackageEndToEndTests
             var path = Path.Combine(AppContext.BaseDirectory, "tiny.onnx");
             DeepSeek.Torch.Export.OnnxExporter.Export(model, ones(1, 4), path);
             Console.WriteLine($"exported {new FileInfo(path).Length > 0}");
+            static void Legacy(nn.Module m) => new DeepSeek.Torch.V1.Int8Quantizer(m).Quantize(); // the 1.x API: DSM0001
+            
             """);
 
         (code, log) = Dotnet(app, "build", "-v:n");
         Assert.True(code == 0, log);
+        // the package's migration analyzer reports the 1.x call (with a fix); the compiler's [Obsolete] duplicate is suppressed
+        Assert.Contains("warning DSM0001: 'Int8Quantizer' is the 1.x quantization API", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("is obsolete", log, StringComparison.Ordinal);
         var hostLacks = !ElfFile.Parse(File.ReadAllBytes(LibStdCxx.Find()!)).VersionDefinitions().Contains("GLIBCXX_3.4.32");
         Assert.Equal(hostLacks, log.Contains("made weak", StringComparison.Ordinal));
         (code, log) = Dotnet(app, "run", "--no-build");
