@@ -20,7 +20,9 @@ internal sealed class KnownTypes
         Optimizer = compilation.GetTypeByMetadataName("DeepSeek.Torch.Optim.DeepSeekOptimizer");
         Distributed = compilation.GetTypeByMetadataName("DeepSeek.Torch.Distributed.DeepSeekDistributed");
         TorchOptim = compilation.GetTypeByMetadataName("TorchSharp.torch+optim");
-        ApiMajor = ReadApiMajor(DynamicQuantizer?.ContainingAssembly);
+        // Its DeepSeekApiVersion metadata; a project reference seen before its build (an IDE or dotnet format workspace) may not
+        // carry it yet, so then the types decide: DeepSeekOptimizer arrived with 3.x, DynamicQuantizer with 2.x.
+        ApiMajor = ReadApiMajor(DynamicQuantizer?.ContainingAssembly) ?? (Optimizer is not null ? 3 : DynamicQuantizer is not null ? 2 : 0);
     }
 
     public INamedTypeSymbol? Int8Quantizer { get; }
@@ -45,7 +47,7 @@ internal sealed class KnownTypes
 
     public INamedTypeSymbol? TorchOptim { get; }
 
-    /// <summary>The API version of the referenced DeepSeek.Torch (its <c>DeepSeekApiVersion</c> assembly metadata), 0 if unknown.</summary>
+    /// <summary>The API version of the referenced DeepSeek.Torch (its <c>DeepSeekApiVersion</c> assembly metadata, else what its types show).</summary>
     public int ApiMajor { get; }
 
     /// <summary>The types, or null when the compilation does not reference DeepSeek.Torch.</summary>
@@ -61,14 +63,14 @@ internal sealed class KnownTypes
 
     public static bool Is(ITypeSymbol? type, INamedTypeSymbol? known) => known is not null && SymbolEqualityComparer.Default.Equals(type?.OriginalDefinition, known);
 
-    private static int ReadApiMajor(IAssemblySymbol? assembly)
+    private static int? ReadApiMajor(IAssemblySymbol? assembly)
     {
         var value = assembly?.GetAttributes()
             .Where(a => a.AttributeClass?.ToDisplayString() == "System.Reflection.AssemblyMetadataAttribute" && a.ConstructorArguments.Length == 2)
             .Where(a => a.ConstructorArguments[0].Value as string == "DeepSeekApiVersion")
             .Select(a => a.ConstructorArguments[1].Value as string)
             .FirstOrDefault();
-        return ApiVersion.Major(value) ?? 0;
+        return ApiVersion.Major(value);
     }
 }
 

@@ -44,7 +44,8 @@ public sealed class DistributedScopeFix : CodeFixProvider
                 var scope = SyntaxFactory.ParseStatement($"using var {name} = new DeepSeekDistributed({backend.Expression.WithoutTrivia()});")
                     .WithLeadingTrivia(statement.GetLeadingTrivia())
                     .WithTrailingTrivia(Syntax.EndOfLine(root));
-                var updated = block.WithStatements(block.Statements.Insert(block.Statements.IndexOf(statement), scope));
+                var indented = statement.WithLeadingTrivia(SyntaxFactory.Whitespace(Syntax.Indentation(statement)));
+                var updated = block.WithStatements(block.Statements.Replace(statement, indented).Insert(block.Statements.IndexOf(statement), scope));
                 return Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(block, updated).WithUsing("DeepSeek.Torch.Distributed")));
             }, Title), diagnostic);
         }

@@ -31,7 +31,8 @@ public sealed class LauncherFix : CodeFixProvider
         var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax call || model is null
+            // The analyzer reports the call; the compiler's [Obsolete] duplicate (same id) the type name inside it.
+            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } call || model is null
                 || call.Parent is not ExpressionStatementSyntax statement
                 || call.ArgumentList.Arguments.Count != 3
                 || Body(call.ArgumentList.Arguments[2].Expression) is not { } body)

@@ -33,7 +33,8 @@ public sealed class ReplaceCompressorFix : CodeFixProvider
         var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not ObjectCreationExpressionSyntax creation || model is null)
+            // The analyzer reports the construction; the compiler's [Obsolete] duplicate (same id) the type name inside it.
+            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<ObjectCreationExpressionSyntax>() is not { } creation || model is null)
             {
                 continue;
             }

@@ -7,7 +7,7 @@ namespace DeepSeek.Analyzers.Tests;
 public sealed class TrainingLoopRuleTests
 {
     [Fact]
-    public Task DSM0003_adam_over_a_quantized_module_becomes_deepseek_optimizer_with_fix_all() => Verifier.Fix<AdamLoopAnalyzer, AdamToDeepSeekOptimizerFix>("""
+    public Task DSM0003_adam_over_a_quantized_module_becomes_deepseek_optimizer_with_fix_all() => Verifier.Fix<TrainingLoopAnalyzer, AdamToDeepSeekOptimizerFix>("""
         using DeepSeek.Torch.Quantization;
         using DeepSeek.Torch.Pruning;
         using static TorchSharp.torch;
@@ -55,7 +55,7 @@ public sealed class TrainingLoopRuleTests
         """);
 
     [Fact]
-    public Task DSM0003_is_silent_for_modules_deepseek_does_not_touch_and_for_api_2() => Verifier.Analyze<AdamLoopAnalyzer>("""
+    public Task DSM0003_is_silent_for_modules_deepseek_does_not_touch_and_for_api_2() => Verifier.Analyze<TrainingLoopAnalyzer>("""
         using DeepSeek.Torch.Quantization;
         using static TorchSharp.torch;
 
@@ -71,7 +71,7 @@ public sealed class TrainingLoopRuleTests
         """);
 
     [Fact]
-    public Task DSM0003_is_silent_when_the_project_targets_the_2x_api() => Verifier.Analyze<AdamLoopAnalyzer>("""
+    public Task DSM0003_is_silent_when_the_project_targets_the_2x_api() => Verifier.Analyze<TrainingLoopAnalyzer>("""
         using DeepSeek.Torch.Quantization;
         using static TorchSharp.torch;
 
@@ -86,7 +86,7 @@ public sealed class TrainingLoopRuleTests
         """, [new("DeepSeekApiVersion", "2.1")]);
 
     [Fact]
-    public Task DSM0004_a_comm_backend_outside_a_scope_gets_one_with_fix_all() => Verifier.Fix<CommBackendAnalyzer, DistributedScopeFix>("""
+    public Task DSM0004_a_comm_backend_outside_a_scope_gets_one_with_fix_all() => Verifier.Fix<TrainingLoopAnalyzer, DistributedScopeFix>("""
         using DeepSeek.Torch.Optim;
         using static TorchSharp.torch;
 
@@ -134,7 +134,7 @@ public sealed class TrainingLoopRuleTests
         """);
 
     [Fact]
-    public Task DSM0004_is_silent_inside_a_scope_and_without_a_backend() => Verifier.Analyze<CommBackendAnalyzer>("""
+    public Task DSM0004_is_silent_inside_a_scope_and_without_a_backend() => Verifier.Analyze<TrainingLoopAnalyzer>("""
         using DeepSeek.Torch.Distributed;
         using DeepSeek.Torch.Optim;
         using static TorchSharp.torch;
@@ -159,7 +159,7 @@ public sealed class TrainingLoopRuleTests
         """);
 
     [Fact]
-    public Task DSM0005_nccl_while_the_profile_is_not_cuda() => Verifier.Analyze<CommBackendAnalyzer>("""
+    public Task DSM0005_nccl_while_the_profile_is_not_cuda() => Verifier.Analyze<TrainingLoopAnalyzer>("""
         using DeepSeek.Torch.Distributed;
         using DeepSeek.Torch.Optim;
         using static TorchSharp.torch;
@@ -177,8 +177,8 @@ public sealed class TrainingLoopRuleTests
 
     [Fact]
     public Task DSM0005_is_silent_on_a_cuda_profile_and_when_no_profile_is_known() => Task.WhenAll(
-        Verifier.Analyze<CommBackendAnalyzer>(NcclInScope, [new("DeepSeekHardwareProfile", "cuda")]),
-        Verifier.Analyze<CommBackendAnalyzer>(NcclInScope));
+        Verifier.Analyze<TrainingLoopAnalyzer>(NcclInScope, [new("DeepSeekHardwareProfile", "cuda")]),
+        Verifier.Analyze<TrainingLoopAnalyzer>(NcclInScope));
 
     private const string NcclInScope = """
         using DeepSeek.Torch.Distributed;

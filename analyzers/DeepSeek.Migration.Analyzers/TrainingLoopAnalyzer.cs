@@ -10,15 +10,16 @@ using Microsoft.CodeAnalysis.Operations;
 namespace DeepSeek.Migration.Analyzers;
 
 /// <summary>
+/// The training-loop rules. DSM0003: <see cref="AdamLoop"/> (API version 3 or later).
 /// DSM0004: <c>new DeepSeekOptimizer(..., commBackend: "gloo" | "nccl")</c> with no <see cref="Descriptors.CommBackendScope"/>
 /// scope around it (a <c>using</c> of a DeepSeekDistributed before it in an enclosing block, or a using statement around it).
 /// DSM0005: the <c>nccl</c> backend (optimizer or scope) while <c>DeepSeekHardwareProfile</c> is set and not a cuda profile.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class CommBackendAnalyzer : DiagnosticAnalyzer
+public sealed class TrainingLoopAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.CommBackendScope, Descriptors.NcclProfile);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.CommBackendScope, Descriptors.NcclProfile, Descriptors.AdamLoop);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -30,6 +31,11 @@ public sealed class CommBackendAnalyzer : DiagnosticAnalyzer
             if (KnownTypes.For(start.Compilation) is not { } types || types.Optimizer is null)
             {
                 return;
+            }
+
+            if (ApiVersion.Of(start.Options, types) >= 3)
+            {
+                start.RegisterOperationAction(c => AdamLoop.Analyze(c, types), OperationKind.Invocation);
             }
 
             start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue("build_property.DeepSeekHardwareProfile", out var profile);
