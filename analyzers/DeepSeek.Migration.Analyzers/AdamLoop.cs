@@ -1,4 +1,5 @@
 using System.Linq;
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -13,9 +14,8 @@ namespace DeepSeek.Migration.Analyzers;
 internal static class AdamLoop
 {
     /// <summary>The DSM0003 check of one invocation.</summary>
-    public static void Analyze(OperationAnalysisContext c, KnownTypes types)
+    public static void Analyze(OperationAnalysisContextLite c, IInvocationOperation call, KnownTypes types)
     {
-        var call = (IInvocationOperation)c.Operation;
         if (!IsAdam(call, types) || call.Arguments.Named("parameters")?.Value is not { } parameters || ModuleOfParameters(parameters) is not { } module)
         {
             return;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -31,9 +32,8 @@ public sealed class ObsoleteApiAnalyzer : DiagnosticAnalyzer
             }
 
             var api = ApiVersion.Of(start.Options, types);
-            start.RegisterOperationAction(c =>
+            start.OnCreation(name => name is "Int8Quantizer" or "ChannelPruner" or "Trainer", (c, creation) =>
             {
-                var creation = (IObjectCreationOperation)c.Operation;
                 var type = creation.Type;
                 var rule =
                     KnownTypes.Is(type, types.Int8Quantizer) && api >= 2 ? Descriptors.Int8Quantizer :
@@ -44,10 +44,9 @@ public sealed class ObsoleteApiAnalyzer : DiagnosticAnalyzer
                 {
                     c.ReportDiagnostic(Diagnostic.Create(rule, creation.Syntax.GetLocation(), type!.Name));
                 }
-            }, OperationKind.ObjectCreation);
-            start.RegisterOperationAction(c =>
+            });
+            start.OnCall(name => name is "Launch" or "Compute", (c, invocation) =>
             {
-                var invocation = (IInvocationOperation)c.Operation;
                 var owner = invocation.TargetMethod.ContainingType;
                 var rule =
                     KnownTypes.Is(owner, types.DistributedLauncher) && api >= 3 ? Descriptors.Launcher :
@@ -57,7 +56,7 @@ public sealed class ObsoleteApiAnalyzer : DiagnosticAnalyzer
                 {
                     c.ReportDiagnostic(Diagnostic.Create(rule, invocation.Syntax.GetLocation(), owner.Name + "." + invocation.TargetMethod.Name));
                 }
-            }, OperationKind.Invocation);
+            });
         });
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -27,9 +28,8 @@ public sealed class QuantizerAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c =>
+            start.OnCreation(name => name == "DynamicQuantizer", (c, creation) =>
             {
-                var creation = (IObjectCreationOperation)c.Operation;
                 if (!KnownTypes.Is(creation.Type, types.DynamicQuantizer))
                 {
                     return;
@@ -44,7 +44,7 @@ public sealed class QuantizerAnalyzer : DiagnosticAnalyzer
                 {
                     c.ReportDiagnostic(Diagnostic.Create(Descriptors.PerTensor, perChannel.Syntax.GetLocation()));
                 }
-            }, OperationKind.ObjectCreation);
+            });
         });
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Immutable;
 using System.Linq;
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -35,14 +36,13 @@ public sealed class TrainingLoopAnalyzer : DiagnosticAnalyzer
 
             if (ApiVersion.Of(start.Options, types) >= 3)
             {
-                start.RegisterOperationAction(c => AdamLoop.Analyze(c, types), OperationKind.Invocation);
+                start.OnCall(name => name is "Adam" or "AdamW", (c, call) => AdamLoop.Analyze(c, call, types));
             }
 
             start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue("build_property.DeepSeekHardwareProfile", out var profile);
             var notCuda = !string.IsNullOrWhiteSpace(profile) && !profile!.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
-            start.RegisterOperationAction(c =>
+            start.OnCreation(name => name is "DeepSeekOptimizer" or "DeepSeekDistributed", (c, creation) =>
             {
-                var creation = (IObjectCreationOperation)c.Operation;
                 var isOptimizer = KnownTypes.Is(creation.Type, types.Optimizer);
                 var backend = isOptimizer ? creation.Arguments.ConstantOf("commBackend") as string
                     : KnownTypes.Is(creation.Type, types.Distributed) ? creation.Arguments.ConstantOf("backend") as string
@@ -61,7 +61,7 @@ public sealed class TrainingLoopAnalyzer : DiagnosticAnalyzer
                 {
                     c.ReportDiagnostic(Diagnostic.Create(Descriptors.NcclProfile, creation.Syntax.GetLocation(), profile));
                 }
-            }, OperationKind.ObjectCreation);
+            });
         });
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -34,10 +35,9 @@ public sealed class RunShapeAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c =>
+            start.OnCall(name => name == "Run", (c, call) =>
             {
-                var call = (IInvocationOperation)c.Operation;
-                if (call.TargetMethod.Name != "Run" || !wrappers.IsWrapper(call.TargetMethod.ContainingType))
+                if ( !wrappers.IsWrapper(call.TargetMethod.ContainingType))
                 {
                     return;
                 }
@@ -59,7 +59,7 @@ public sealed class RunShapeAnalyzer : DiagnosticAnalyzer
                             parameter.Name, call.TargetMethod.ContainingType.Name, text, needs, length));
                     }
                 }
-            }, OperationKind.Invocation);
+            });
         });
     }
 

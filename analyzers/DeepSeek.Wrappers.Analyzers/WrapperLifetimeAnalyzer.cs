@@ -1,6 +1,6 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -26,56 +26,39 @@ public sealed class WrapperLifetimeAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var wrappers = new WrapperTypes(start.Compilation);
-            start.RegisterOperationBlockStartAction(block =>
+            // Only constructions are watched: the uses of a wrapper local are looked up in its own body, when there is one.
+            start.OnCreation(_ => true, (c, creation) =>
             {
-                var locals = new List<(ILocalSymbol Local, IObjectCreationOperation Creation)>();
-                var handled = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
-                block.RegisterOperationAction(c =>
+                if (!wrappers.IsWrapper(creation.Type))
                 {
-                    var creation = (IObjectCreationOperation)c.Operation;
-                    if (!wrappers.IsWrapper(creation.Type))
-                    {
-                        return;
-                    }
+                    return;
+                }
 
-                    if (InLoop(creation))
-                    {
-                        c.ReportDiagnostic(Diagnostic.Create(Descriptors.ConstructedInLoop, creation.Syntax.GetLocation(), creation.Type!.Name));
-                    }
+                if (InLoop(creation))
+                {
+                    c.ReportDiagnostic(Diagnostic.Create(Descriptors.ConstructedInLoop, creation.Syntax.GetLocation(), creation.Type!.Name));
+                }
 
-                    var owner = Owner(creation);
-                    if (owner is Ownership.Local local)
-                    {
-                        lock (locals)
-                        {
-                            locals.Add((local.Symbol, creation));
-                        }
-                    }
-                    else if (ReferenceEquals(owner, Ownership.Lost))
-                    {
-                        c.ReportDiagnostic(Diagnostic.Create(Descriptors.NeverDisposed, creation.Syntax.GetLocation(), creation.Type!.Name));
-                    }
-                }, OperationKind.ObjectCreation);
-                block.RegisterOperationAction(c =>
+                var owner = Owner(creation);
+                var lost = ReferenceEquals(owner, Ownership.Lost)
+                    || (owner is Ownership.Local local && !Root(creation).Descendants().OfType<ILocalReferenceOperation>()
+                        .Any(r => SymbolEqualityComparer.Default.Equals(r.Local, local.Symbol) && DisposesOrHandsOn(r)));
+                if (lost)
                 {
-                    var reference = (ILocalReferenceOperation)c.Operation;
-                    if (wrappers.IsWrapper(reference.Local.Type) && DisposesOrHandsOn(reference))
-                    {
-                        lock (handled)
-                        {
-                            handled.Add(reference.Local);
-                        }
-                    }
-                }, OperationKind.LocalReference);
-                block.RegisterOperationBlockEndAction(c =>
-                {
-                    foreach (var (local, creation) in locals.Where(l => !handled.Contains(l.Local)))
-                    {
-                        c.ReportDiagnostic(Diagnostic.Create(Descriptors.NeverDisposed, creation.Syntax.GetLocation(), creation.Type!.Name));
-                    }
-                });
+                    c.ReportDiagnostic(Diagnostic.Create(Descriptors.NeverDisposed, creation.Syntax.GetLocation(), creation.Type!.Name));
+                }
             });
         });
+    }
+
+    private static IOperation Root(IOperation operation)
+    {
+        while (operation.Parent is not null)
+        {
+            operation = operation.Parent;
+        }
+
+        return operation;
     }
 
     private static bool InLoop(IOperation operation)
