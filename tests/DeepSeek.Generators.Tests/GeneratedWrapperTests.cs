@@ -4,6 +4,19 @@ namespace DeepSeek.Generators.Tests;
 public sealed class GeneratedWrapperTests
 {
     [Fact]
+    public void The_span_run_parameters_carry_the_tensor_shapes_the_DSW0003_analyzer_reads()
+    {
+        var run = typeof(DeepSeek.Generators.Tests.Models.MnistMlp).GetMethods()
+            .Single(m => m.Name == "Run" && m.GetParameters().Any(p => p.ParameterType == typeof(Span<float>)));
+        var shapes = run.GetParameters()
+            .Select(p => (p.Name, Shape: p.GetCustomAttributes(typeof(DeepSeek.Runtime.TensorShapeAttribute), false).Cast<DeepSeek.Runtime.TensorShapeAttribute>().SingleOrDefault()?.Dimensions))
+            .ToList();
+        Assert.Equal([-1L, 784], shapes[0].Shape);
+        Assert.Equal([-1L, 10], shapes[1].Shape);
+        Assert.Null(shapes[2].Shape); // the symbolic dimension n
+    }
+
+    [Fact]
     public void The_span_overload_allocates_nothing_in_steady_state_and_matches_the_array_overload()
     {
         using var mlp = new DeepSeek.Generators.Tests.Models.MnistMlp();
