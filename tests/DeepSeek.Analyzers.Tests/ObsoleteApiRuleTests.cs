@@ -122,6 +122,43 @@ public sealed class ObsoleteApiRuleTests
         """);
 
     [Fact]
+    public Task The_3x_replacements_of_the_launcher_the_loss_and_the_trainer_are_silent() => Verifier.Analyze<ObsoleteApiAnalyzer>("""
+        using DeepSeek.Torch.Distillation;
+        using DeepSeek.Torch.Distributed;
+        using DeepSeek.Torch.Optim;
+        using static TorchSharp.torch;
+
+        class C
+        {
+            void M(nn.Module<Tensor, Tensor> teacher, nn.Module<Tensor, Tensor> student, Tensor x, Tensor y)
+            {
+                using (var distributed = new DeepSeekDistributed("gloo"))
+                {
+                    using var optimizer = new DeepSeekOptimizer(student.parameters(), commBackend: "gloo");
+                    new Distiller(teacher, student, 4, 0.5).Step(x, y, optimizer);
+                }
+
+                var loss = new Distiller(teacher, student).Loss(student.forward(x), teacher.forward(x), y);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task The_2x_launcher_and_trainer_are_silent_for_a_project_on_the_2x_api() => Verifier.Analyze<ObsoleteApiAnalyzer>("""
+        using DeepSeek.Torch.V2;
+        using static TorchSharp.torch;
+
+        class C
+        {
+            void M(nn.Module<Tensor, Tensor> model)
+            {
+                DistributedLauncher.Launch(1, "gloo", rank => { });
+                var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.1), (a, b) => a);
+            }
+        }
+        """, [new("DeepSeekApiVersion", "2.0")]);
+
+    [Fact]
     public Task The_3x_api_and_an_older_target_version_are_silent() => Verifier.Analyze<ObsoleteApiAnalyzer>("""
         using DeepSeek.Torch.Quantization;
         using DeepSeek.Torch.Pruning;
