@@ -21,7 +21,7 @@ public sealed class MigrationSampleTests : IDisposable
             File.Copy(Path.Combine(sample, file), Path.Combine(copy, file));
         }
 
-        var (code, log) = Dotnet("build", "-nodeReuse:false");
+        var (code, log) = Dotnet("build");
         Assert.True(code == 0, log);
         foreach (var id in Ids)
         {
@@ -56,7 +56,7 @@ public sealed class MigrationSampleTests : IDisposable
             Assert.Contains(current, migrated, StringComparison.Ordinal);
         }
 
-        (code, log) = Dotnet("build", "-nodeReuse:false");
+        (code, log) = Dotnet("build");
         Assert.True(code == 0, log);
         Assert.DoesNotContain("DSM0", log, StringComparison.Ordinal);
     }
@@ -69,9 +69,5 @@ public sealed class MigrationSampleTests : IDisposable
         }
     }
 
-    private (int Code, string Log) Dotnet(params string[] args)
-    {
-        var result = ProcessRunner.Run("dotnet", args, copy, timeout: TimeSpan.FromMinutes(5));
-        return (result.ExitCode, result.Log);
-    }
+    private (int Code, string Log) Dotnet(params string[] args) => ProcessRunner.Dotnet(copy, args, timeout: TimeSpan.FromMinutes(5));
 }

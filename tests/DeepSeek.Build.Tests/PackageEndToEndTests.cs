@@ -94,10 +94,6 @@ public sealed class PackageEndToEndTests
         Assert.Contains("\"profile\": \"arm64-neon\"", File.ReadAllText(arm64 + ".model.json"), StringComparison.Ordinal);
     }
 
-    private static (int ExitCode, string Log) Dotnet(string directory, string? packages, params string[] args)
-    {
-        var result = ProcessRunner.Run("dotnet", args[0] is "build" or "publish" or "pack" ? [.. args, "-nodeReuse:false"] : args, directory,
-            packages is null ? null : new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages });
-        return (result.ExitCode, result.Log);
-    }
+    private static (int ExitCode, string Log) Dotnet(string directory, string? packages, params string[] args) =>
+        ProcessRunner.Dotnet(directory, args, packages is null ? null : new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages });
 }

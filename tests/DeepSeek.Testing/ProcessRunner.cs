@@ -43,6 +43,17 @@ public static class ProcessRunner
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="directory"/> (build servers off, as for every run)
+    /// and returns its exit code and whole log: what the end-to-end tests of built apps and packages check.
+    /// </summary>
+    public static (int ExitCode, string Log) Dotnet(string directory, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var result = Run("dotnet", args, directory, environment, timeout);
+        return (result.ExitCode, result.Log);
+    }
+
     /// <summary>What a process did.</summary>
     /// <param name="ExitCode">Its exit code.</param>
     /// <param name="Output">Its standard output.</param>

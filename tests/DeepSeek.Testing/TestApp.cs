@@ -44,11 +44,7 @@ public sealed class TestApp : IDisposable
     public string File(string relative) => System.IO.Path.Combine(folder.Path, relative);
 
     /// <summary>Runs dotnet with the given arguments in the app's folder; returns the exit code and the whole output.</summary>
-    public (int ExitCode, string Log) Dotnet(params string[] args)
-    {
-        var result = ProcessRunner.Run("dotnet", [.. args, "-nodeReuse:false"], folder.Path, timeout: TimeSpan.FromMinutes(5));
-        return (result.ExitCode, result.Log);
-    }
+    public (int ExitCode, string Log) Dotnet(params string[] args) => ProcessRunner.Dotnet(folder.Path, args, timeout: TimeSpan.FromMinutes(5));
 
     public void Dispose() => folder.Dispose();
 

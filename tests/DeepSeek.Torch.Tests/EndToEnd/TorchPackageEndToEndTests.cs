@@ -76,9 +76,6 @@ public sealed class TorchPackageEndToEndTests
         Assert.Equal("exported True", log.Trim());
     }
 
-    private static (int ExitCode, string Log) Dotnet(string directory, params string[] args)
-    {
-        var result = ProcessRunner.Run("dotnet", args[0] is "build" or "publish" or "pack" ? [.. args, "-nodeReuse:false"] : args, directory, timeout: TimeSpan.FromMinutes(5));
-        return (result.ExitCode, result.Log);
-    }
+    private static (int ExitCode, string Log) Dotnet(string directory, params string[] args) =>
+        ProcessRunner.Dotnet(directory, args, timeout: TimeSpan.FromMinutes(5));
 }
