@@ -1,3 +1,4 @@
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 
 namespace DeepSeek.Migration.Analyzers;
@@ -37,7 +38,6 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor Trainer = Rule(
         "DSM0010", "2.x training loop type", "'{0}' is the 2.x training loop: write the loop with DeepSeekOptimizer", DiagnosticSeverity.Warning);
 
-    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity) => new(
-        id, title, message, Category, severity, isEnabledByDefault: true,
-        helpLinkUri: "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
+    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity) =>
+        DiagnosticRules.Create(id, title, message, Category, severity);
 }

@@ -1,3 +1,4 @@
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 
 namespace DeepSeek.Wrappers.Analyzers;
@@ -22,7 +23,6 @@ internal static class Descriptors
         "'{0}' of {1}.Run is a tensor of shape {2}, which needs {3}, but this buffer holds {4} elements",
         DiagnosticSeverity.Error);
 
-    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity) => new(
-        id, title, message, Category, severity, isEnabledByDefault: true,
-        helpLinkUri: "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
+    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity) =>
+        DiagnosticRules.Create(id, title, message, Category, severity);
 }

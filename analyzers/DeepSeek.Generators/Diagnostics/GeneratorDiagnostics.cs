@@ -1,3 +1,4 @@
+using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
 
 namespace DeepSeek.Generators.Diagnostics
@@ -7,26 +8,24 @@ namespace DeepSeek.Generators.Diagnostics
     {
         private const string Category = "DeepSeek.Generator";
 
-        public static readonly DiagnosticDescriptor UnreadableManifest = new DiagnosticDescriptor(
+        public static readonly DiagnosticDescriptor UnreadableManifest = DiagnosticRules.Create(
             "DSG0001", "Model manifest cannot be read",
             "The manifest '{0}' cannot be read: {1}; rebuild so that DeepSeek.Build writes it again",
-            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Link("dsg0001"));
+            Category, DiagnosticSeverity.Error);
 
-        public static readonly DiagnosticDescriptor NameCollision = new DiagnosticDescriptor(
+        public static readonly DiagnosticDescriptor NameCollision = DiagnosticRules.Create(
             "DSG0002", "Two models get the same wrapper name",
             "The models '{0}' and '{1}' would both generate '{2}'; give one of them a ClassName or Namespace",
-            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Link("dsg0002"));
+            Category, DiagnosticSeverity.Error);
 
-        public static readonly DiagnosticDescriptor UnsupportedElementType = new DiagnosticDescriptor(
+        public static readonly DiagnosticDescriptor UnsupportedElementType = DiagnosticRules.Create(
             "DSG0003", "Model value type has no typed wrapper",
             "The model '{0}' has {1} '{2}' of type {3}, which the typed wrapper does not support; no wrapper is generated for it",
-            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: Link("dsg0003"));
+            Category, DiagnosticSeverity.Warning);
 
-        public static readonly DiagnosticDescriptor InvalidProcessing = new DiagnosticDescriptor(
+        public static readonly DiagnosticDescriptor InvalidProcessing = DiagnosticRules.Create(
             "DSG0004", "Invalid pre- or postprocessing metadata",
             "The model '{0}' has {1}=\"{2}\": {3}; no wrapper is generated for it",
-            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Link("dsg0004"));
-
-        private static string Link(string anchor) => "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#" + anchor;
+            Category, DiagnosticSeverity.Error);
     }
 }
