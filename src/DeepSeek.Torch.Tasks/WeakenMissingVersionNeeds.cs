@@ -53,11 +53,20 @@ public sealed class WeakenMissingVersionNeeds : Task
             return true;
         }
 
+        // The same library comes in several copy-local item groups: each file is read, checked and patched once.
         var patched = new List<ITaskItem>();
-        foreach (var library in Libraries)
+        foreach (var items in Libraries.GroupBy(l => l.GetMetadata("FullPath"), StringComparer.Ordinal))
         {
-            if (Patch(library, host!, provided) is { } copy)
+            if (Patch(items.Key, host!, provided) is not { } target)
             {
+                continue;
+            }
+
+            foreach (var library in items)
+            {
+                var copy = new TaskItem(target);
+                library.CopyMetadataTo(copy);
+                copy.SetMetadata("OriginalItemSpec", library.ItemSpec);
                 patched.Add(copy);
             }
         }
@@ -66,9 +75,9 @@ public sealed class WeakenMissingVersionNeeds : Task
         return !Log.HasLoggedErrors;
     }
 
-    private TaskItem? Patch(ITaskItem library, string host, IReadOnlyCollection<string> provided)
+    /// <summary>The patched copy of <paramref name="source"/> (written when it differs), or null when it ships as it is.</summary>
+    private string? Patch(string source, string host, IReadOnlyCollection<string> provided)
     {
-        var source = library.GetMetadata("FullPath");
         ElfFile elf;
         try
         {
@@ -109,9 +118,6 @@ public sealed class WeakenMissingVersionNeeds : Task
         }
 
         Log.LogMessage(MessageImportance.Normal, "DeepSeek.Torch: {0} needs {1} from libstdc++, which {2} lacks; no relocation uses it, so the app gets a copy with that need made weak: {3}", Path.GetFileName(source), string.Join(", ", plan.Missing.Select(n => n.Version)), host, target);
-        var copy = new TaskItem(target);
-        library.CopyMetadataTo(copy);
-        copy.SetMetadata("OriginalItemSpec", library.ItemSpec);
-        return copy;
+        return target;
     }
 }
