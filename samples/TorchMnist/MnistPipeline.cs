@@ -61,14 +61,13 @@ public static class MnistPipeline
             for (var epoch = 0; epoch < options.TeacherEpochs; epoch++)
             {
                 optimizer.LearningRate = 2e-3 * Math.Pow(0.7, epoch);
-                foreach (var (x, y) in Batches(trainImages, trainLabels, options.Seed + epoch))
+                ForEachBatch(trainImages, trainLabels, options.Seed + epoch, (x, y) =>
                 {
-                    using var scope = NewDisposeScope();
                     teacher.train();
                     optimizer.ZeroGrad();
                     nn.functional.cross_entropy(teacher.forward(x), y).backward();
                     optimizer.Step();
-                }
+                });
             }
         }
 
@@ -92,10 +91,7 @@ public static class MnistPipeline
             var distiller = new Distiller(teacher, student, temperature: 4, alpha: 0.7);
             for (var epoch = 0; epoch < options.StudentEpochs; epoch++)
             {
-                foreach (var (x, y) in Batches(trainImages, trainLabels, options.Seed + 100 + epoch))
-                {
-                    distiller.Step(x, y, optimizer);
-                }
+                ForEachBatch(trainImages, trainLabels, options.Seed + 100 + epoch, (x, y) => distiller.Step(x, y, optimizer));
             }
 
             Record("pruned + int8 QAT + distilled", student, clock, "fake-quantized weights (8 bits, per channel)");
@@ -154,13 +150,20 @@ public static class MnistPipeline
         return (images, labels);
     }
 
-    private static IEnumerable<(Tensor X, Tensor Y)> Batches(Tensor images, Tensor labels, int seed)
+    /// <summary>
+    /// Runs <paramref name="train"/> on each batch of a shuffled epoch. Each batch lives in its own dispose scope, so its
+    /// tensors stay reachable until the step is done and are freed on this thread, never by a finalizer during a native
+    /// call (a batch tensor finalized while libtorch reads it is a use after free: issue 11).
+    /// </summary>
+    private static void ForEachBatch(Tensor images, Tensor labels, int seed, Action<Tensor, Tensor> train)
     {
-        var order = randperm(images.shape[0], generator: new Generator((ulong)seed));
+        using var generator = new Generator((ulong)seed);
+        using var order = randperm(images.shape[0], generator: generator);
         for (long start = 0; start < images.shape[0]; start += BatchSize)
         {
+            using var scope = NewDisposeScope();
             var index = order.narrow(0, start, Math.Min(BatchSize, images.shape[0] - start));
-            yield return (images.index_select(0, index), labels.index_select(0, index));
+            train(images.index_select(0, index), labels.index_select(0, index));
         }
     }
 

@@ -13,6 +13,9 @@ public sealed class DeepSeekTorchException : Exception
     /// <summary>DSB0072: a supported module type with a setting (or input) that the ONNX exporter does not support.</summary>
     public const string UnsupportedSetting = "DSB0072";
 
+    /// <summary>DSB0074: a module whose parameters or buffers hold NaN or infinite values (the ONNX exporter refuses it).</summary>
+    public const string NonFiniteWeights = "DSB0074";
+
     /// <summary>Creates the exception.</summary>
     /// <param name="diagnosticId">The diagnostic id, for example <c>DSB0071</c>.</param>
     /// <param name="modulePath">The module's path in the exported tree (<c>features.2</c>); the root is <c>(root)</c>.</param>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using DeepSeek.Torch.Optim;
 using static TorchSharp.torch;
 
@@ -52,14 +53,25 @@ public sealed class Distiller
         ArgumentNullException.ThrowIfNull(studentLogits);
         ArgumentNullException.ThrowIfNull(teacherLogits);
         ArgumentNullException.ThrowIfNull(labels);
+        // Scalars held until the end: a temporary one can be finalized while libtorch reads it (issue 11).
+        using var temperature = Temperature.ToScalar();
+        using var batch = studentLogits.shape[0].ToScalar();
+        using var softWeight = (Alpha * Temperature * Temperature).ToScalar();
+        using var hardWeight = (1 - Alpha).ToScalar();
+        using var scope = NewDisposeScope();
+
         // Summed and divided by the batch size: the per-sample mean of the KL divergence (PyTorch's 'batchmean').
         var soft = nn.functional.kl_div(
-            nn.functional.log_softmax(studentLogits / Temperature, 1),
-            nn.functional.log_softmax(teacherLogits.detach() / Temperature, 1),
+            nn.functional.log_softmax(studentLogits.div(temperature), 1),
+            nn.functional.log_softmax(teacherLogits.detach().div(temperature), 1),
             log_target: true,
-            reduction: nn.Reduction.Sum) / studentLogits.shape[0];
+            reduction: nn.Reduction.Sum).div(batch);
         var hard = nn.functional.cross_entropy(studentLogits, labels);
-        return (soft * (Alpha * Temperature * Temperature)) + (hard * (1 - Alpha));
+        var loss = soft.mul(softWeight).add(hard.mul(hardWeight)).MoveToOuterDisposeScope();
+        GC.KeepAlive(studentLogits); // the caller's tensors stay alive until libtorch is done with them
+        GC.KeepAlive(teacherLogits);
+        GC.KeepAlive(labels);
+        return loss;
     }
 
     /// <summary>One training step of the student on a batch; returns the loss.</summary>
@@ -91,6 +103,9 @@ public sealed class Distiller
         var loss = Loss(Student.forward(input), teacherLogits, labels);
         loss.backward();
         step();
-        return loss.item<float>();
+        var value = loss.item<float>();
+        GC.KeepAlive(input); // the caller's tensors stay alive until libtorch is done with them (issue 11)
+        GC.KeepAlive(labels);
+        return value;
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeek.Torch.Distributed;
@@ -66,7 +67,8 @@ public sealed class DeepSeekDistributed : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (WorldSize > 1)
         {
-            tensor.div_(WorldSize);
+            using var worldSize = WorldSize.ToScalar(); // held: a temporary Scalar can be finalized during the call
+            tensor.div_(worldSize);
         }
     }
 

@@ -23,7 +23,8 @@ public static class OnnxExporter
     /// <param name="sampleInput">A float32 input of the shape the model takes (batched when the batch is dynamic).</param>
     /// <param name="path">The .onnx file to write; its folder must exist.</param>
     /// <param name="options">Names, opset and batch dimension; <see cref="OnnxExportOptions.Default"/> when null.</param>
-    /// <exception cref="DeepSeekTorchException">DSB0071 for a module that has no ONNX form here, DSB0072 for a setting that has none.</exception>
+    /// <exception cref="DeepSeekTorchException">DSB0071 for a module that has no ONNX form here, DSB0072 for a setting that has
+    /// none, DSB0074 for weights that hold NaN or infinite values.</exception>
     /// <exception cref="DeepSeek.Onnx.Diagnostics.DeepSeekException">DSB0040 when the file cannot be written.</exception>
     public static void Export(nn.Module<Tensor, Tensor> module, Tensor sampleInput, string path, OnnxExportOptions? options = null)
     {
@@ -32,11 +33,41 @@ public static class OnnxExporter
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= OnnxExportOptions.Default;
         Check(sampleInput, options);
+        RefuseNonFiniteWeights(module);
 
         var proto = Build(module, sampleInput, options);
         var model = new OnnxModel(proto, path);
         ModelValidator.Validate(model);
         ModelWriter.Write(model, path); // inline, or weights in an external file past the 2 GB protobuf limit
+    }
+
+    /// <summary>DSB0074: a parameter or buffer holding NaN or an infinity would ship a model that computes NaN.</summary>
+    private static void RefuseNonFiniteWeights(nn.Module<Tensor, Tensor> module)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var root = module.GetType().Name;
+        foreach (var (path, owner) in new[] { (string.Empty, (nn.Module)module) }.Concat(module.named_modules()))
+        {
+            foreach (var (name, tensor) in owner.named_parameters(recurse: false).Select(p => (p.name, (Tensor)p.parameter)).Concat(owner.named_buffers(recurse: false)))
+            {
+                if (!tensor.is_floating_point())
+                {
+                    continue;
+                }
+
+                var count = tensor.isfinite().logical_not().sum().item<long>();
+                if (count > 0)
+                {
+                    throw new DeepSeekTorchException(
+                        DeepSeekTorchException.NonFiniteWeights,
+                        path.Length == 0 ? "(root)" : path,
+                        path.Length == 0 ? root : owner.GetType().Name,
+                        $"holds {count} NaN/infinite value{(count == 1 ? string.Empty : "s")} in '{name}' [{string.Join(',', tensor.shape)}], so the exported model would compute NaN",
+                        "export a model whose training stayed finite (DeepSeekOptimizer throws DSB0073 when it does not), or reload a good checkpoint");
+                }
+            }
+        }
     }
 
     private static void Check(Tensor sampleInput, OnnxExportOptions options)

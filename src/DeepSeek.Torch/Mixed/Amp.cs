@@ -1,3 +1,4 @@
+using TorchSharp;
 using DeepSeek.Torch.Layers;
 using DeepSeek.Torch.Optim;
 using static TorchSharp.torch;
@@ -72,7 +73,15 @@ public sealed class Amp
     public Tensor ScaleLoss(Tensor loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
-        return LossScaling ? loss * Scale : loss;
+        if (!LossScaling)
+        {
+            return loss;
+        }
+
+        using var scale = Scale.ToScalar(); // held: a temporary Scalar can be finalized during the call (issue 11)
+        var scaled = loss.mul(scale);
+        GC.KeepAlive(loss);
+        return scaled;
     }
 
     /// <summary>
@@ -84,13 +93,15 @@ public sealed class Amp
         ArgumentNullException.ThrowIfNull(optimizer);
         if (LossScaling)
         {
+            using var scope = NewDisposeScope();
             using var _ = no_grad();
+            using var scale = Scale.ToScalar(); // held: a temporary Scalar can be finalized during the call (issue 11)
             var finite = true;
             foreach (var parameter in optimizer.Parameters)
             {
                 if (parameter.grad is { } grad)
                 {
-                    grad.div_(Scale);
+                    grad.div_(scale);
                     finite &= grad.isfinite().all().item<bool>();
                 }
             }

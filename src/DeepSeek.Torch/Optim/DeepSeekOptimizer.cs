@@ -1,3 +1,4 @@
+using TorchSharp;
 using DeepSeek.Torch.Distributed;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,8 +42,32 @@ public sealed class DeepSeekOptimizer : IDisposable
         string? commBackend = null,
         double eps = 1e-8,
         double gradientDensity = 0.01)
+        : this(Unnamed(parameters), lr, beta1, beta2, weightDecay, sparseGrad, commBackend, eps, gradientDensity)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
+    }
+
+    /// <summary>Creates the optimizer over named parameters (<c>model.named_parameters()</c>), whose names DSB0073 reports.</summary>
+    /// <param name="namedParameters">The parameters to train, with their names.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="beta1">First-moment decay.</param>
+    /// <param name="beta2">Second-moment decay.</param>
+    /// <param name="weightDecay">Decoupled weight decay (AdamW).</param>
+    /// <param name="sparseGrad">Top-k gradient sparsification with error feedback.</param>
+    /// <param name="commBackend">null, <c>gloo</c> or <c>nccl</c>, as in the other constructor.</param>
+    /// <param name="eps">Added to the denominator.</param>
+    /// <param name="gradientDensity">With <paramref name="sparseGrad"/>: the share of gradient entries sent per step.</param>
+    public DeepSeekOptimizer(
+        IEnumerable<(string name, Parameter parameter)> namedParameters,
+        double lr = 1e-3,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double weightDecay = 0.01,
+        bool sparseGrad = false,
+        string? commBackend = null,
+        double eps = 1e-8,
+        double gradientDensity = 0.01)
+    {
+        ArgumentNullException.ThrowIfNull(namedParameters);
         Check(lr >= 0, nameof(lr), "the learning rate is not negative");
         Check(beta1 is >= 0 and < 1, nameof(beta1), "0 ≤ beta1 < 1");
         Check(beta2 is >= 0 and < 1, nameof(beta2), "0 ≤ beta2 < 1");
@@ -53,7 +78,7 @@ public sealed class DeepSeekOptimizer : IDisposable
             throw new ArgumentException($"unknown communication backend '{commBackend}': use null, \"gloo\" or \"nccl\"", nameof(commBackend));
         }
 
-        states = parameters.Where(p => p.requires_grad).Select(p => new ParameterState(p)).ToList();
+        states = namedParameters.Where(p => p.parameter.requires_grad).Select(p => new ParameterState(p.name, p.parameter)).ToList();
         LearningRate = lr;
         Beta1 = beta1;
         Beta2 = beta2;
@@ -88,8 +113,14 @@ public sealed class DeepSeekOptimizer : IDisposable
     /// <summary>null, <c>gloo</c> or <c>nccl</c>.</summary>
     public string? CommBackend { get; }
 
-    /// <summary>Steps taken.</summary>
+    /// <summary>Steps taken (skipped steps not counted).</summary>
     public long StepCount { get; private set; }
+
+    /// <summary>What a step does when a gradient or a weight is NaN or infinite: throw DSB0073 (the default) or skip.</summary>
+    public NonFinitePolicy NonFinite { get; set; } = NonFinitePolicy.Throw;
+
+    /// <summary>Steps skipped under <see cref="NonFinitePolicy.SkipStep"/> because a gradient or a weight was not finite.</summary>
+    public long SkippedSteps { get; private set; }
 
     /// <summary>Dense gradient entries over the entries applied (and sent) in the last step: 1 without sparsification.</summary>
     public double CompressionRatio { get; private set; } = 1;
@@ -108,21 +139,40 @@ public sealed class DeepSeekOptimizer : IDisposable
             throw new InvalidOperationException($"commBackend \"{CommBackend}\" averages gradients across a DeepSeekDistributed scope, and none is active — wrap the training loop in 'using var dist = new DeepSeekDistributed(\"{CommBackend}\");' or pass commBackend: null");
         }
 
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var stepping = states.Where(s => s.Parameter.grad is not null).ToList();
+        if (FirstNonFinite(stepping, StepCount + 1) is { } problem)
+        {
+            if (NonFinite == NonFinitePolicy.Throw)
+            {
+                throw problem;
+            }
+
+            SkippedSteps++;
+            ZeroGrad();
+            return;
+        }
+
         StepCount++;
         var correction1 = 1 - Math.Pow(Beta1, StepCount);
         var correction2 = 1 - Math.Pow(Beta2, StepCount);
         long dense = 0, sent = 0;
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        foreach (var state in states)
+
+        // Every Scalar is held in a variable until the step ends: a temporary one (an implicit conversion from double) can
+        // be finalized while libtorch still reads it, and the step then multiplies by freed memory (issue 11).
+        using var decay = (1 - (LearningRate * WeightDecay)).ToScalar();
+        using var beta1 = Beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - Beta1).ToScalar();
+        using var beta2 = Beta2.ToScalar();
+        using var oneMinusBeta2 = (1 - Beta2).ToScalar();
+        using var secondCorrection = correction2.ToScalar();
+        using var epsilon = Epsilon.ToScalar();
+        using var stepSize = (-LearningRate / correction1).ToScalar();
+        foreach (var state in stepping)
         {
             var parameter = state.Parameter;
-            if (parameter.grad is not { } gradient)
-            {
-                continue;
-            }
-
-            var g = gradient;
+            var g = parameter.grad!;
             dense += g.numel();
             if (SparseGrad)
             {
@@ -140,11 +190,11 @@ public sealed class DeepSeekOptimizer : IDisposable
                 distributed!.AllReduceMean(g);
             }
 
-            parameter.mul_(1 - (LearningRate * WeightDecay));
-            state.Moment1.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            state.Moment2.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            var denominator = (state.Moment2 / correction2).sqrt_().add_(Epsilon);
-            parameter.addcdiv_(state.Moment1, denominator, value: -LearningRate / correction1);
+            parameter.mul_(decay);
+            state.Moment1.mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            state.Moment2.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+            var denominator = state.Moment2.div(secondCorrection).sqrt_().add_(epsilon);
+            parameter.addcdiv_(state.Moment1, denominator, value: stepSize);
         }
 
         CompressionRatio = sent == 0 ? 1 : (double)dense / sent;
@@ -177,6 +227,45 @@ public sealed class DeepSeekOptimizer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The first gradient or weight that holds a NaN or an infinity, as the exception to throw; null when all are finite.
+    /// One reduction per tensor and one synchronization for the whole step; the offender is located only on failure.
+    /// </summary>
+    private static NonFiniteValueException? FirstNonFinite(List<ParameterState> stepping, long step)
+    {
+        if (stepping.Count == 0)
+        {
+            return null;
+        }
+
+        var finite = stack(stepping.Select(s => s.Parameter.grad!.isfinite().all().logical_and(s.Parameter.isfinite().all())).ToArray());
+        if (finite.all().item<bool>())
+        {
+            return null;
+        }
+
+        foreach (var state in stepping)
+        {
+            var parameter = state.Parameter;
+            foreach (var (kind, tensor) in new[] { (NonFiniteValueKind.Gradient, parameter.grad!), (NonFiniteValueKind.Weight, (Tensor)parameter) })
+            {
+                var count = tensor.isfinite().logical_not().sum().item<long>();
+                if (count > 0)
+                {
+                    return new NonFiniteValueException(step, kind, state.Name, tensor.shape, count);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<(string, Parameter)> Unnamed(IEnumerable<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return parameters.Select((p, i) => ($"parameter {i}", p));
+    }
+
     private static void Check(bool condition, string name, string rule)
     {
         if (!condition)
@@ -185,9 +274,11 @@ public sealed class DeepSeekOptimizer : IDisposable
         }
     }
 
-    private sealed class ParameterState(Parameter parameter) : IDisposable
+    private sealed class ParameterState(string name, Parameter parameter) : IDisposable
     {
         private Tensor? residual;
+
+        public string Name { get; } = name;
 
         public Parameter Parameter { get; } = parameter;
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeek.Torch.Optim;
@@ -35,9 +36,10 @@ public sealed class GradientAccumulation
         if (Steps > 1)
         {
             using var _ = no_grad();
+            using var steps = Steps.ToScalar(); // held: a temporary Scalar can be finalized during the call (issue 11)
             foreach (var parameter in optimizer.Parameters)
             {
-                parameter.grad?.div_(Steps);
+                parameter.grad?.div_(steps);
             }
         }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using DeepSeek.Torch.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -122,7 +123,8 @@ public sealed class MagnitudePruner : IDisposable
         if (count > 0)
         {
             var (_, smallest) = magnitude.topk((int)count, dim: 0, largest: false);
-            mask.index_fill_(0, smallest, 0);
+            using var zero = 0.ToScalar(); // held: a temporary Scalar can be finalized during the call (issue 11)
+            mask.index_fill_(0, smallest, zero);
         }
 
         return mask.reshape(weight.shape).MoveToOuterDisposeScope();

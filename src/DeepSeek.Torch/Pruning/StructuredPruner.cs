@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -120,7 +121,7 @@ public sealed class StructuredPruner
         var channels = weight.shape[0];
         var keepCount = Math.Max(1, channels - (long)Math.Floor(Ratio * channels));
         var flat = weight.detach().reshape(channels, -1);
-        var score = Norm == ChannelNorm.L1 ? flat.abs().sum(1) : flat.pow(2).sum(1).sqrt();
+        var score = Norm == ChannelNorm.L1 ? flat.abs().sum(1) : flat.square().sum(1).sqrt();
         var (_, top) = score.topk((int)keepCount);
         var keep = top.sort().Values;
 
@@ -172,8 +173,12 @@ public sealed class StructuredPruner
                 break;
             case Linear next:
                 var perChannel = next.in_features / channels;
-                var features = keep.unsqueeze(1) * perChannel + arange(perChannel).unsqueeze(0);
-                next.weight = Shrink(next.weight!, 1, features.flatten());
+                using (var blockSize = perChannel.ToScalar()) // held: a temporary Scalar can be finalized during the call
+                {
+                    var features = keep.unsqueeze(1).mul(blockSize).add(arange(blockSize).unsqueeze(0));
+                    next.weight = Shrink(next.weight!, 1, features.flatten());
+                }
+
                 next.in_features = keepCount * perChannel;
                 break;
         }

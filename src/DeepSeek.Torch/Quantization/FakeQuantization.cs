@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepSeek.Torch.Quantization;
@@ -36,7 +37,11 @@ public static class FakeQuantization
         var max = perChannel && weight.dim() > 1
             ? magnitude.amax(Enumerable.Range(1, (int)weight.dim() - 1).Select(d => (long)d).ToArray(), keepdim: true)
             : magnitude.max();
-        var step = max.clamp_min(1e-12) / levels;
-        return ((weight / step).round().clamp(-levels, levels) * step).MoveToOuterDisposeScope();
+        // Scalars held until the end: a temporary one can be finalized while libtorch reads it (issue 11).
+        using var tiny = 1e-12.ToScalar();
+        using var top = levels.ToScalar();
+        using var bottom = (-levels).ToScalar();
+        var step = max.clamp_min(tiny).div(top);
+        return weight.div(step).round().clamp(bottom, top).mul(step).MoveToOuterDisposeScope();
     }
 }

@@ -29,6 +29,32 @@ public sealed class OnnxExportErrorTests
     }
 
     [Fact]
+    public void Weights_holding_NaN_or_infinity_are_DSB0074_naming_the_module_and_tensor_and_no_file_is_written()
+    {
+        using var directory = new TempDirectory();
+        using var module = nn.Sequential(("features", nn.Sequential(("conv", nn.Conv2d(1, 2, 3)))), ("flatten", nn.Flatten()), ("head", nn.Linear(8, 2)));
+        using (no_grad())
+        {
+            var conv = (TorchSharp.Modules.Conv2d)module.named_modules().Single(m => m.name == "features.conv").module;
+            conv.weight![0, 0, 1, 1] = float.NaN;
+            conv.weight![1, 0, 2, 2] = float.PositiveInfinity;
+        }
+
+        using var x = randn(1, 1, 4, 4);
+        var error = Assert.Throws<DeepSeekTorchException>(() => OnnxExporter.Export(module, x, directory.File("model.onnx")));
+
+        Assert.Equal("DSB0074", error.DiagnosticId);
+        Assert.Equal("features.conv", error.ModulePath);
+        Assert.StartsWith("DSB0074: features.conv ('Conv2d') holds 2 NaN/infinite values in 'weight' [2,1,3,3]", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory.Path));
+
+        // a finite model of the same shape exports
+        using var finite = nn.Sequential(("features", nn.Sequential(("conv", nn.Conv2d(1, 2, 3)))), ("flatten", nn.Flatten()), ("head", nn.Linear(8, 2)));
+        OnnxExporter.Export(finite, x, directory.File("model.onnx"));
+        Assert.True(File.Exists(directory.File("model.onnx")));
+    }
+
+    [Fact]
     public void Unsupported_root_module_is_DSB0071_at_the_root()
     {
         using var directory = new TempDirectory();
