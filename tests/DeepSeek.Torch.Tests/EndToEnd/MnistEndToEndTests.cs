@@ -21,7 +21,8 @@ public sealed class MnistEndToEndTests(ITestOutputHelper output)
         var report = MnistPipeline.Run(folder.Path, log: output.WriteLine);
         var teacher = report.Accuracy("teacher");
         var student = report.Accuracy("frozen int8 weights");
-        Assert.True(teacher >= 0.97, $"teacher {teacher:P2} on the held-out digits");
+        // 96 %: the teacher lands between 96.8 % and 97.5 % depending on the kernels libtorch and oneDNN dispatch to (issue 11).
+        Assert.True(teacher >= 0.96, $"teacher {teacher:P2} on the held-out digits");
         Assert.True(student >= teacher - 0.01, $"student {student:P2} is more than 1 point below the teacher {teacher:P2}");
         Assert.True(report.StudentParameters < report.TeacherParameters * 0.6, $"{report.TeacherParameters} → {report.StudentParameters} parameters");
 
