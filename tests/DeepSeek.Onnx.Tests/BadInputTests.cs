@@ -61,6 +61,8 @@ public sealed partial class BadInputTests
             "DSB0060",
             // Compression: DeepSeek.Engine.Tests (Compression, Profiles) and DeepSeek.Cli.Tests cover these.
             "DSB0061", "DSB0062", "DSB0063", "DSB0064", "DSB0065", "DSB0066", "DSB0067",
+            // Non-finite weights: DeepSeek.Engine.Tests/Compression/NonFiniteWeightsTests and DeepSeek.Cli.Tests/NonFiniteWeightsTests.
+            "DSB0023",
         ];
         Assert.All(DiagnosticIds.All, d => Assert.True(covered.Contains(d.Id) || elsewhere.Contains(d.Id), $"{d.Id} has no bad-input case"));
     }
