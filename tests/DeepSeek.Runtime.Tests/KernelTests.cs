@@ -3,13 +3,20 @@ using DeepSeek.Testing;
 
 namespace DeepSeek.Runtime.Tests;
 
-/// <summary>Every vector path this CPU runs gives the scalar path's result, on lengths that leave tails of every size.</summary>
+/// <summary>
+/// Every vector path this process accelerates, and <see cref="KernelPath.Auto"/>, gives the scalar path's result, on lengths
+/// that leave tails of every size. The variant projects (DeepSeek.Runtime.Tests.NoAvx512, .NoAvx2, .Scalar) run these
+/// tests again with fewer paths accelerated, so that Auto takes each path and the fallbacks run whatever the CPU.
+/// </summary>
 public sealed class KernelTests
 {
+    /// <summary>Auto and every accelerated vector path: never empty, so a theory always has rows (Auto alone on a scalar host).</summary>
+    public static IEnumerable<KernelPath> PathsUnderTest() => KernelPaths.Available().Where(p => p != KernelPath.Scalar).Prepend(KernelPath.Auto);
+
     public static TheoryData<KernelPath, int> PathsAndLengths()
     {
         var data = new TheoryData<KernelPath, int>();
-        foreach (var path in KernelPaths.Available().Where(p => p != KernelPath.Scalar))
+        foreach (var path in PathsUnderTest())
         {
             foreach (var length in new[] { 1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 1000, 1023 })
             {
@@ -68,7 +75,7 @@ public sealed class KernelTests
         }
     }
 
-    public static TheoryData<KernelPath> VectorPaths() => new(KernelPaths.Available().Where(p => p != KernelPath.Scalar));
+    public static TheoryData<KernelPath> VectorPaths() => new(PathsUnderTest());
 
     [Fact]
     public void Rgb_to_chw_on_a_real_photo_matches_the_test_preprocessing()
@@ -127,29 +134,38 @@ public sealed class KernelTests
 
 public sealed class DequantizeTests
 {
+    public static TheoryData<KernelPath, int> PathsAndLengths()
+    {
+        var data = new TheoryData<KernelPath, int>();
+        foreach (var path in KernelTests.PathsUnderTest())
+        {
+            foreach (var length in new[] { 1, 15, 16, 17, 1000 })
+            {
+                data.Add(path, length);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(15)]
-    [InlineData(16)]
-    [InlineData(17)]
-    [InlineData(1000)]
-    public void Vector_dequantization_equals_scalar_for_uint8_and_int8(int length)
+    [MemberData(nameof(PathsAndLengths))]
+    public void Vector_dequantization_equals_scalar_for_uint8_and_int8(KernelPath path, int length)
     {
         var unsigned = new byte[length];
         new Random(length).NextBytes(unsigned);
         var signed = unsigned.Select(b => unchecked((sbyte)b)).ToArray();
         var expected = new float[length];
         var actual = new float[length];
-        foreach (var path in KernelPaths.Available().Where(p => p != KernelPath.Scalar))
-        {
-            Postprocessing.Dequantize(unsigned, 0.05f, 128, expected, KernelPath.Scalar);
-            Postprocessing.Dequantize(unsigned, 0.05f, 128, actual, path);
-            Assert.Equal(expected, actual);
-            Assert.Equal((unsigned[length - 1] - 128) * 0.05f, expected[length - 1]);
-            Postprocessing.Dequantize(signed, 0.1f, -3, expected, KernelPath.Scalar);
-            Postprocessing.Dequantize(signed, 0.1f, -3, actual, path);
-            Assert.Equal(expected, actual);
-            Assert.Equal((signed[length - 1] + 3) * 0.1f, expected[length - 1]);
-        }
+        Postprocessing.Dequantize(unsigned, 0.05f, 128, expected, KernelPath.Scalar);
+        Postprocessing.Dequantize(unsigned, 0.05f, 128, actual, path);
+        Assert.Equal(expected, actual);
+        Assert.Equal((unsigned[length - 1] - 128) * 0.05f, expected[length - 1]);
+        Assert.Equal((unsigned[0] - 128) * 0.05f, actual[0]);
+        Postprocessing.Dequantize(signed, 0.1f, -3, expected, KernelPath.Scalar);
+        Postprocessing.Dequantize(signed, 0.1f, -3, actual, path);
+        Assert.Equal(expected, actual);
+        Assert.Equal((signed[length - 1] + 3) * 0.1f, expected[length - 1]);
+        Assert.Equal((signed[0] + 3) * 0.1f, actual[0]);
     }
 }

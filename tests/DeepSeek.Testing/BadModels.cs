@@ -56,6 +56,9 @@ public static class BadModels
         ["value-produced-twice"] = ("DSB0032", dir => Save(dir, "twice.onnx", Mlp(m => m.Graph.Node[2].Output[0] = "h0"))),
         ["output-never-produced"] = ("DSB0033", dir => Save(dir, "output.onnx", Mlp(m => m.Graph.Output[0].Name = "ghost"))),
         ["domain-not-imported"] = ("DSB0034", dir => Save(dir, "domain.onnx", Mlp(m => m.Graph.Node[2].Domain = "com.microsoft"))),
+        // 40 If nodes, each in the then-branch of the one above: graph, node and attribute are three messages per level, past
+        // the parser's recursion limit of 100.
+        ["nested-too-deep"] = ("DSB0008", dir => Save(dir, "deep.onnx", NestedIfs(40))),
     };
 
     private static TensorProto Weight(ModelProto model) => model.Graph.Initializer[0];
@@ -87,6 +90,22 @@ public static class BadModels
             w.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = (length ?? 8 * 16 * 4).ToString(System.Globalization.CultureInfo.InvariantCulture) });
             w.DataLocation = TensorProto.Types.DataLocation.External;
         }));
+    }
+
+    private static ModelProto NestedIfs(int depth)
+    {
+        var model = Mlp();
+        var graph = new GraphProto { Name = "innermost" };
+        for (var level = 0; level < depth; level++)
+        {
+            var node = new NodeProto { OpType = "If", Name = $"if{level}", Input = { "cond" }, Output = { $"out{level}" } };
+            node.Attribute.Add(new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = graph });
+            node.Attribute.Add(new AttributeProto { Name = "else_branch", Type = AttributeProto.Types.AttributeType.Graph, G = new GraphProto { Name = "else" } });
+            graph = new GraphProto { Name = $"level{level}", Node = { node } };
+        }
+
+        model.Graph.Node.Add(graph.Node[0]);
+        return model;
     }
 
     private static string Save(string dir, string name, ModelProto model) => Write(dir, name, model.ToByteArray());

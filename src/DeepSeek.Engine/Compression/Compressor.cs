@@ -8,6 +8,7 @@ using DeepSeek.Engine.Verification;
 using DeepSeek.Onnx.Diagnostics;
 using DeepSeek.Onnx.IO;
 using DeepSeek.Onnx.Model;
+using DeepSeek.Onnx.Validation;
 
 namespace DeepSeek.Engine.Compression;
 
@@ -29,6 +30,7 @@ public static class Compressor
         var total = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
         var source = ModelReader.Read(request.Input);
+        FiniteWeights.Check(source); // DSB0023 before any pass: NaN or infinity would only be quantized into garbage
         var output = Path.GetFullPath(request.Output);
         if (string.Equals(output, source.SourcePath, StringComparison.Ordinal))
         {

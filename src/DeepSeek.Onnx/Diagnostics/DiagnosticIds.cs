@@ -56,6 +56,9 @@ public static class DiagnosticIds
     /// <summary>DSB0022: Unknown tensor data type.</summary>
     public static readonly DiagnosticDescriptor UnsupportedDataType = new("DSB0022", "Unknown tensor data type",
         "the data type is undefined or newer than this tool knows; re-export with a standard ONNX data type");
+    /// <summary>DSB0023: Weights hold NaN or infinity.</summary>
+    public static readonly DiagnosticDescriptor NonFiniteWeights = new("DSB0023", "Weights hold NaN or infinity",
+        "nothing was compressed; such weights come from a training run that diverged or a broken export: export the model again from a checkpoint whose weights are all finite");
 
     // 0030-0039: graph structure.
     /// <summary>DSB0030: Graph has a cycle.</summary>
@@ -150,7 +153,7 @@ public static class DiagnosticIds
     [
         FileNotFound, FileEmpty, NotOnnx, Truncated, UnsupportedIrVersion, ModelTooLarge, ReadFailed, NestingTooDeep,
         ExternalDataOutsideModelFolder, ExternalDataMissing, ExternalDataOutOfRange, ExternalDataMalformed,
-        InvalidTensorDims, TensorDataLengthMismatch, UnsupportedDataType,
+        InvalidTensorDims, TensorDataLengthMismatch, UnsupportedDataType, NonFiniteWeights,
         GraphCycle, DanglingInput, DuplicateValue, GraphOutputNotProduced, MissingOpsetImport, MissingGraph,
         WriteFailed, OutputIsInput,
         DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge,
