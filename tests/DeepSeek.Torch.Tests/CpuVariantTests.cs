@@ -4,7 +4,7 @@ namespace DeepSeek.Torch.Tests;
 
 /// <summary>
 /// These sources run twice in CI: as DeepSeek.Torch.Tests (this machine's kernels, oneDNN capped at AVX2) and as
-/// DeepSeek.Torch.Tests.Sse41 (ATen's portable kernels, oneDNN at SSE4.1, from its cpu.runsettings). A variant whose
+/// DeepSeek.Torch.Tests.Sse41 (ATen's portable kernels, oneDNN at SSE4.1, from its test.runsettings). A variant whose
 /// environment did not reach the test host would run the same kernels twice and prove nothing: this fails then.
 /// </summary>
 public sealed class CpuVariantTests
