@@ -36,7 +36,8 @@ public sealed class CompressionCache(string directory)
 
         var p = request.Profile;
         text.Append("profile=").Append(p.Name).Append(';').Append(p.Int8.Activations).Append(';').Append(p.Int8.WeightBits).Append(';')
-            .Append(string.Join(",", p.Int8.SessionOptions.Select(kv => kv.Key + "=" + kv.Value))).Append(';').Append(p.DefaultRecipe).Append('\n');
+            .Append(string.Join(",", p.Int8.SessionOptions.Select(kv => kv.Key + "=" + kv.Value))).Append(';').Append(p.DefaultRecipe)
+            .Append(";size=").Append(p.SizeBudgetMB?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none").Append('\n');
         text.Append("quantize=").Append(request.Quantize).Append(";method=").Append(request.CalibrationMethod)
             .Append(";samples=").Append(request.MaxCalibrationSamples).Append(";int4=").Append(request.Int4BlockSize).Append(request.Int4Symmetric ? "s" : "a")
             .Append(";budget=").Append(request.Budget?.Points.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");

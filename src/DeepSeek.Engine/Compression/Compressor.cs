@@ -59,7 +59,7 @@ public static class Compressor
 
                 return report;
             }
-            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id))
+            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id || e.Id == DiagnosticIds.SizeBudgetExceeded.Id))
             {
                 attempts.Add($"{RecipePlanner.Name(recipes[i])}: {e.Problem}");
                 progress?.Report($"{RecipePlanner.Name(recipes[i])} rejected ({e.Id}); trying {RecipePlanner.Name(recipes[i + 1])}");
@@ -133,6 +133,7 @@ public static class Compressor
                 ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = Path.GetFileName(output) + ".data" }
                 : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
             timings["write"] = Lap(clock);
+            CheckSizeBudget(request, recipe, temporary, external ? Path.Combine(directory, Path.GetFileName(output) + ".data") : null);
 
             var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
             EvaluationResult evaluation;
@@ -223,6 +224,22 @@ public static class Compressor
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>DSB0068 when the written model (with its external data) is over the profile's <c>sizeBudgetMB</c>.</summary>
+    private static void CheckSizeBudget(CompressionRequest request, Recipe recipe, string written, string? externalData)
+    {
+        if (request.Profile.SizeBudgetMB is not { } budget)
+        {
+            return;
+        }
+
+        var bytes = new FileInfo(written).Length + (externalData is not null && File.Exists(externalData) ? new FileInfo(externalData).Length : 0);
+        if (bytes > budget * 1_000_000)
+        {
+            throw new DeepSeekException(DiagnosticIds.SizeBudgetExceeded, request.Input, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{RecipePlanner.Name(recipe)} for {request.Profile.Name} is {bytes / 1e6:F2} MB, over the profile's size budget of {budget:G} MB"));
         }
     }
 

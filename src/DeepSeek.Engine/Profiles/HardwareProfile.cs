@@ -14,17 +14,16 @@ public sealed record Int8Form(string Activations, int WeightBits, IReadOnlyDicti
 /// <param name="Name">The profile's name (<c>x64-avx2</c>...).</param>
 /// <param name="Rids">Runtime identifiers for which this profile is the default.</param>
 /// <param name="Description">What the target can do, for <c>deepseek profiles</c>.</param>
-/// <param name="ExecutionProvider">The ONNX Runtime execution provider that runs models there (<c>cpu</c>, <c>cuda</c>...).</param>
 /// <param name="DefaultRecipe">The recipe that <c>Quantize="auto"</c> starts from.</param>
 /// <param name="Int8">The int8 operator form.</param>
-/// <param name="Fp16Compute">Whether the target computes in fp16 (else FP16 keeps weights in fp16 and computes in fp32).</param>
-/// <param name="SizeBudgetMB">An upper bound on the compressed model's size, when the target has one.</param>
+/// <param name="SizeBudgetMB">
+/// An upper bound on the compressed model's size in MB (10^6 bytes), when the target has one: a compressed model over it
+/// fails with DSB0068 (with <c>auto</c>, the next candidate recipe is tried).
+/// </param>
 public sealed record HardwareProfile(
     string Name,
     IReadOnlyList<string> Rids,
     string Description,
-    string ExecutionProvider,
     string DefaultRecipe,
     Int8Form Int8,
-    bool Fp16Compute,
     double? SizeBudgetMB);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using DeepSeek.Onnx.Diagnostics;
 
@@ -63,20 +62,37 @@ public sealed class ProfileCatalog
                 $"use one of: {string.Join(", ", profiles.Keys)} (deepseek profiles lists them)");
     }
 
-    /// <summary>The default profile of a runtime identifier, or null when no profile claims it.</summary>
-    public HardwareProfile? ForRid(string rid) => profiles.Values.FirstOrDefault(p => p.Rids.Contains(rid, StringComparer.OrdinalIgnoreCase));
+    /// <summary>
+    /// The default profile of a runtime identifier, or null when no profile claims it. When several claim it, the last one
+    /// wins: a user file's profile that names a RID takes it over from the built-in one.
+    /// </summary>
+    public HardwareProfile? ForRid(string rid) => profiles.Values.LastOrDefault(p => p.Rids.Contains(rid, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>The profile of the machine this runs on (what <c>dotnet build</c> without a RID targets).</summary>
-    public HardwareProfile ForHost()
+    public HardwareProfile ForHost() => ForHost(HostCpu.Current);
+
+    /// <summary>The profile of a machine with the given CPU.</summary>
+    public HardwareProfile ForHost(HostCpu cpu)
     {
-        var name = RuntimeInformation.ProcessArchitecture switch
+        ArgumentNullException.ThrowIfNull(cpu);
+        return Get(cpu.ProfileName);
+    }
+
+    /// <summary>
+    /// The one RID → profile decision the build and the CLI share: the profile that claims <paramref name="rid"/>, or this
+    /// machine's when there is no RID (a RID names the target, so it never falls back to the build machine).
+    /// </summary>
+    /// <exception cref="DeepSeekException">DSB0061 when no profile claims the RID.</exception>
+    public HardwareProfile Resolve(string? rid)
+    {
+        if (string.IsNullOrWhiteSpace(rid))
         {
-            Architecture.Arm64 when OperatingSystem.IsMacOS() => "apple-silicon",
-            Architecture.Arm64 => "arm64-neon",
-            Architecture.Wasm => "browser-wasm",
-            _ => "x64-avx2",
-        };
-        return Get(name);
+            return ForHost();
+        }
+
+        return ForRid(rid) ?? throw new DeepSeekException(DiagnosticIds.InvalidProfile, rid, $"no hardware profile serves the runtime identifier {Names.Quote(rid)}",
+            "set DeepSeekHardwareProfile (or the Profile metadata, or --profile) to one of: " + string.Join(", ", profiles.Keys)
+            + ", or add a profile whose \"rids\" name it in a DeepSeekProfilesFile");
     }
 
     private static List<HardwareProfile> ReadBuiltIn()
@@ -111,10 +127,8 @@ public sealed class ProfileCatalog
                     p.GetProperty("name").GetString() ?? throw new KeyNotFoundException("name"),
                     p.TryGetProperty("rids", out var rids) ? rids.EnumerateArray().Select(r => r.GetString() ?? "").ToArray() : [],
                     p.TryGetProperty("description", out var d) ? d.GetString() ?? "" : "",
-                    p.TryGetProperty("executionProvider", out var ep) ? ep.GetString() ?? "cpu" : "cpu",
                     p.TryGetProperty("defaultRecipe", out var r) ? r.GetString() ?? "int8" : "int8",
                     new Int8Form(activations, bits, options),
-                    p.TryGetProperty("fp16Compute", out var f) && f.GetBoolean(),
                     p.TryGetProperty("sizeBudgetMB", out var s) ? s.GetDouble() : null));
             }
 

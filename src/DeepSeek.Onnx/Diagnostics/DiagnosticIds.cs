@@ -133,6 +133,9 @@ public static class DiagnosticIds
     /// <summary>DSB0067: Compressed model slower than the original.</summary>
     public static readonly DiagnosticDescriptor SlowerThanOriginal = new("DSB0067", "Compressed model slower than the original",
         "this machine is the target and the compressed model runs slower here; choose another recipe or profile");
+    /// <summary>DSB0068: Compressed model over the profile's size budget.</summary>
+    public static readonly DiagnosticDescriptor SizeBudgetExceeded = new("DSB0068", "Compressed model over the profile's size budget",
+        "choose a smaller recipe (int8-dynamic, int4), prune the model, or target a profile without a size budget");
     /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
     public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",
         "check that the model and the data belong together; the message is ONNX Runtime's");
@@ -158,6 +161,7 @@ public static class DiagnosticIds
         WriteFailed, OutputIsInput,
         DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge,
         OperatorNotUpgradable, InvalidProfile, NoKernel, AccuracyBudgetMissed, CalibrationRequired, InvalidOption, RuntimeFailed, SlowerThanOriginal,
+        SizeBudgetExceeded,
         InvalidArguments, EngineNotFound, InternalError,
     ];
 }

@@ -1,0 +1,96 @@
+using System.Reflection;
+using System.Text.Json;
+using DeepSeek.Build.Tasks;
+using DeepSeek.Testing;
+
+namespace DeepSeek.Build.Tests;
+
+/// <summary>The engine's command line as the task builds it, and the dotnet host it runs on.</summary>
+public sealed class TaskCommandLineTests
+{
+    private static string EnginePath => Path.GetFullPath(typeof(TestApp).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "EnginePath").Value!);
+
+    [Theory]
+    [InlineData("plain", "\"plain\"")]
+    [InlineData("", "\"\"")]
+    [InlineData(@"C:\models\", @"""C:\models\\""")] // a trailing backslash must not escape the closing quote
+    [InlineData(@"C:\a b\\", @"""C:\a b\\\\""")]
+    [InlineData("say \"hi\"", @"""say \""hi\""""")]
+    [InlineData(@"a\""b", @"""a\\\""b""")] // backslashes before a quote are doubled, the quote escaped
+    [InlineData(@"a\b\c", @"""a\b\c""")] // elsewhere backslashes are literal
+    public void Each_argument_is_quoted_by_the_argv_rules(string argument, string expected)
+        => Assert.Equal(expected, EngineCommandLine.Join([argument]));
+
+    [Fact]
+    public void Paths_with_spaces_quotes_and_a_trailing_backslash_reach_the_engine_intact()
+    {
+        // Through the real task, the real process start and the real CLI (System.CommandLine): a design-time manifest run whose
+        // model, manifest and profiles file paths each hold one of the characters a naive command line breaks on.
+        using var temp = new TempDirectory();
+        var quote = OperatingSystem.IsWindows() ? "'" : "\""; // Windows file names cannot hold a double quote
+        var folder = Directory.CreateDirectory(temp.File($"dir with {quote}quotes{quote} and spaces")).FullName;
+        var model = Path.Combine(folder, $"it's {quote}the{quote} model.onnx");
+        File.Copy(TestAssets.MnistMlp, model);
+        var manifest = Path.Combine(folder, OperatingSystem.IsWindows() ? "manifest end" : @"manifest ends in \");
+        var profiles = Path.Combine(folder, OperatingSystem.IsWindows() ? "profiles.json" : @"profiles\");
+        File.WriteAllText(profiles, """{ "profiles": [ { "name": "odd path", "rids": [], "int8": { "activations": "int8", "weightBits": 8 } } ] }""");
+        var engine = new RecordingBuildEngine();
+        var task = new DeepSeekCompress
+        {
+            BuildEngine = engine, DesignTime = true, Model = model, Output = model + ".out", Manifest = manifest,
+            Profile = "odd path", Quantize = "int8-dynamic", ProfilesFile = profiles, EnginePath = EnginePath,
+        };
+
+        var ok = task.Execute();
+
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
+        using var json = JsonDocument.Parse(File.ReadAllText(manifest));
+        Assert.Equal("odd path", json.RootElement.GetProperty("profile").GetString());
+        Assert.Contains(engine.Messages, m => m.Contains("manifest written", StringComparison.Ordinal) && m.Contains(model, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_resolve_task_asks_the_engine_once_per_question()
+    {
+        var engine = new RecordingBuildEngine();
+        var linux = new DeepSeekResolveProfile { BuildEngine = engine, EnginePath = EnginePath, RuntimeIdentifier = "linux-x64" };
+        var host = new DeepSeekResolveProfile { BuildEngine = engine, EnginePath = EnginePath };
+        var again = new DeepSeekResolveProfile { BuildEngine = engine, EnginePath = "/nowhere/DeepSeek.Cli.dll", RuntimeIdentifier = "linux-x64" };
+        var riscv = new DeepSeekResolveProfile { BuildEngine = engine, EnginePath = EnginePath, RuntimeIdentifier = "linux-riscv64", ProjectFile = "App.csproj" };
+
+        Assert.True(linux.Execute());
+        Assert.Equal("x64-avx2", linux.Profile);
+        Assert.True(host.Execute());
+        Assert.Equal(DeepSeek.Engine.Profiles.HostCpu.Current.ProfileName, host.Profile);
+        Assert.False(again.Execute()); // another engine path is another question: not served from the answer above
+        Assert.Equal("DSB0091", engine.Errors.Single().Code);
+
+        Assert.False(riscv.Execute());
+        var error = engine.Errors.Last();
+        Assert.Equal("DSB0061", error.Code);
+        Assert.Equal("App.csproj", error.File);
+        Assert.Contains("linux-riscv64", error.Message, StringComparison.Ordinal);
+
+        var cached = new DeepSeekResolveProfile { BuildEngine = engine, EnginePath = EnginePath, RuntimeIdentifier = "linux-x64", DotnetHost = "/no/such/dotnet" };
+        Assert.True(cached.Execute()); // served from the first answer: no process started (the host given could not run one)
+        Assert.Equal("x64-avx2", cached.Profile);
+    }
+
+    [Fact]
+    public void The_host_is_the_builds_own_dotnet_before_the_one_on_PATH()
+    {
+        var files = new HashSet<string> { "/sdk/dotnet", "/host/dotnet", "/usr/bin/dotnet", "/opt/other/dotnet" };
+        bool Exists(string f) => files.Contains(f.Replace('\\', '/'));
+        const string Path = "/opt/other:/usr/bin";
+
+        Assert.Equal("/mine/dotnet", DotnetHost.Resolve("/mine/dotnet", "/host/dotnet", "/sdk", Path, windows: false, Exists));
+        Assert.Equal("/host/dotnet", DotnetHost.Resolve("", "/host/dotnet", "/sdk", Path, windows: false, Exists));
+        Assert.Equal("/sdk/dotnet", Norm(DotnetHost.Resolve("", "/gone/dotnet", "/sdk", Path, windows: false, Exists))); // DOTNET_HOST_PATH stale
+        Assert.Equal("/sdk/dotnet", Norm(DotnetHost.Resolve("", "", "/sdk/", Path, windows: false, Exists)));
+        Assert.Equal("/opt/other/dotnet", Norm(DotnetHost.Resolve("", "", "", Path, windows: false, Exists))); // PATH order
+        Assert.Equal("dotnet", DotnetHost.Resolve("", "", "/empty", "", windows: false, Exists));
+        Assert.Equal("dotnet.exe", DotnetHost.Resolve("", "", "", "", windows: true, Exists));
+    }
+
+    private static string Norm(string path) => path.Replace('\\', '/').Replace("//", "/", StringComparison.Ordinal);
+}
