@@ -2,7 +2,7 @@ using DeepSeek.Testing;
 
 namespace DeepSeek.Build.Tests;
 
-/// <summary>DSB0091: a build whose DeepSeekEnginePath names no file fails with the id, the model and the path, before compressing.</summary>
+/// <summary>DSB0091: a build whose DeepSeekEnginePath names no file fails with the id and the path, before compressing.</summary>
 public sealed class EngineNotFoundTests
 {
     [Fact]
@@ -15,7 +15,7 @@ public sealed class EngineNotFoundTests
 
         Assert.NotEqual(0, code);
         Assert.Contains($"error DSB0091: the DeepSeek engine was not found at '{engine}' — restore the DeepSeek.Build package, or set DeepSeekEnginePath to DeepSeek.Cli.dll", log, StringComparison.Ordinal);
-        Assert.Contains("mnist-mlp.onnx", log, StringComparison.Ordinal);
+        // Reported when the build first asks the engine (resolving the hardware profile), before any model: so no model name.
         Assert.False(File.Exists(app.File("bin/Debug/net10.0/Models/mnist-mlp.onnx")));
     }
 }
