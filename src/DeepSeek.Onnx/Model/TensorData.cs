@@ -149,23 +149,8 @@ public static class TensorData
 
         if (ExternalDataInfo.IsExternal(tensor))
         {
-            var info = ExternalDataInfo.Parse(tensor, modelFile);
-            var path = info.ResolvePath(modelDirectory!, modelFile, tensor.Name);
             var buffer = GC.AllocateUninitializedArray<byte>((int)size);
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            var read = 0;
-            while (read < buffer.Length)
-            {
-                var n = RandomAccess.Read(handle, buffer.AsSpan(read), info.Offset + read);
-                if (n == 0)
-                {
-                    throw new DeepSeekException(DiagnosticIds.ExternalDataOutOfRange, modelFile,
-                        $"tensor {Names.Quote(tensor.Name)}: {Names.Quote(info.Location)} ended after {read} of {size} bytes");
-                }
-
-                read += n;
-            }
-
+            ReadExternal(tensor, modelDirectory, modelFile, buffer, static _ => { });
             return buffer;
         }
 
@@ -207,6 +192,54 @@ public static class TensorData
         }
 
         return bytes;
+    }
+
+    /// <summary>Receives one chunk of a tensor's external data from <see cref="ReadExternal"/>.</summary>
+    public delegate void ExternalChunk(ReadOnlySpan<byte> chunk);
+
+    /// <summary>
+    /// Reads an external tensor's data in order, <paramref name="buffer"/>'s length at a time (the last chunk may be
+    /// shorter), and hands each chunk to <paramref name="chunk"/>: the whole tensor with a buffer of its size, or bounded
+    /// memory with a smaller one. The file is opened once.
+    /// </summary>
+    /// <exception cref="DeepSeekException">DSB0011 when the model was not read from a folder; DSB0012 when the file ends early.</exception>
+    public static void ReadExternal(TensorProto tensor, string? modelDirectory, string modelFile, Span<byte> buffer, ExternalChunk chunk)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(chunk);
+        var info = ExternalDataInfo.Parse(tensor, modelFile);
+        if (modelDirectory is null)
+        {
+            throw new DeepSeekException(DiagnosticIds.ExternalDataMissing, modelFile,
+                $"tensor {Names.Quote(tensor.Name)} keeps its data in an external file, but the model was not read from a folder");
+        }
+
+        if (buffer.IsEmpty)
+        {
+            throw new ArgumentException("the buffer holds no bytes", nameof(buffer));
+        }
+
+        var size = DataTypes.ByteSize(tensor.DataType, ElementCount(tensor, modelFile));
+        using var handle = File.OpenHandle(info.ResolvePath(modelDirectory, modelFile, tensor.Name), FileMode.Open, FileAccess.Read, FileShare.Read);
+        for (long done = 0; done < size;)
+        {
+            var part = buffer[..(int)Math.Min(buffer.Length, size - done)];
+            var read = 0;
+            while (read < part.Length)
+            {
+                var n = RandomAccess.Read(handle, part[read..], info.Offset + done + read);
+                if (n == 0)
+                {
+                    throw new DeepSeekException(DiagnosticIds.ExternalDataOutOfRange, modelFile,
+                        $"tensor {Names.Quote(tensor.Name)}: {Names.Quote(info.Location)} ended after {done + read} of {size} bytes");
+                }
+
+                read += n;
+            }
+
+            chunk(part);
+            done += part.Length;
+        }
     }
 
     private static void WriteInt32Field(TensorProto tensor, Span<byte> span)

@@ -58,7 +58,7 @@ public static class FiniteWeights
             }
 
             var external = ExternalDataInfo.IsExternal(tensor);
-            var count = Scan(tensor, model, name);
+            var count = Scan(tensor, model);
             if (count.Total > 0)
             {
                 var location = external ? $"external data in {Names.Quote(ExternalDataInfo.Parse(tensor, model.DisplayPath).Location)}" : where;
@@ -110,12 +110,12 @@ public static class FiniteWeights
         return found;
     }
 
-    private static NonFiniteCount Scan(TensorProto tensor, OnnxModel model, string name)
+    private static NonFiniteCount Scan(TensorProto tensor, OnnxModel model)
     {
         var type = tensor.DataType;
         if (ExternalDataInfo.IsExternal(tensor))
         {
-            return ScanExternal(tensor, model, name);
+            return ScanExternal(tensor, model);
         }
 
         if (tensor.HasRawData)
@@ -152,46 +152,17 @@ public static class FiniteWeights
         return count;
     }
 
-    private static NonFiniteCount ScanExternal(TensorProto tensor, OnnxModel model, string name)
+    private static NonFiniteCount ScanExternal(TensorProto tensor, OnnxModel model)
     {
-        var info = ExternalDataInfo.Parse(tensor, model.DisplayPath);
-        if (model.BaseDirectory is null)
-        {
-            throw new DeepSeekException(DiagnosticIds.ExternalDataMissing, model.DisplayPath,
-                $"tensor {Names.Quote(name)} keeps its data in an external file, but the model was not read from a folder");
-        }
-
-        var path = info.ResolvePath(model.BaseDirectory, model.DisplayPath, name);
-        var remaining = DataTypes.ByteSize(tensor.DataType, TensorData.ElementCount(tensor, model.DisplayPath));
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(ChunkBytes, Math.Max(remaining, 1)));
+        var size = NonFiniteCounter.ElementSize(tensor.DataType);
+        var bytes = DataTypes.ByteSize(tensor.DataType, TensorData.ElementCount(tensor, model.DisplayPath));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(ChunkBytes, Math.Max(bytes, size)));
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // Whole elements per chunk, so the counter never sees half a value.
             var count = default(NonFiniteCount);
-            var offset = info.Offset;
-            var size = NonFiniteCounter.ElementSize(tensor.DataType);
-            while (remaining > 0)
-            {
-                // Whole elements per chunk: a read may return less than asked, so keep reading until the chunk is full.
-                var chunk = (int)Math.Min(remaining, buffer.Length / size * size);
-                var filled = 0;
-                while (filled < chunk)
-                {
-                    var n = RandomAccess.Read(handle, buffer.AsSpan(filled, chunk - filled), offset + filled);
-                    if (n == 0)
-                    {
-                        throw new DeepSeekException(DiagnosticIds.ExternalDataOutOfRange, model.DisplayPath,
-                            $"tensor {Names.Quote(name)}: {Names.Quote(info.Location)} ended before the tensor's data did");
-                    }
-
-                    filled += n;
-                }
-
-                count += NonFiniteCounter.Count(buffer.AsSpan(0, chunk), tensor.DataType);
-                offset += chunk;
-                remaining -= chunk;
-            }
-
+            TensorData.ReadExternal(tensor, model.BaseDirectory, model.DisplayPath, buffer.AsSpan(0, buffer.Length / size * size),
+                chunk => count += NonFiniteCounter.Count(chunk, tensor.DataType));
             return count;
         }
         finally
