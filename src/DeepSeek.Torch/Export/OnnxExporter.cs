@@ -56,7 +56,7 @@ public static class OnnxExporter
                     continue;
                 }
 
-                var count = tensor.isfinite().logical_not().sum().item<long>();
+                var count = NonFiniteValues.Count(tensor);
                 if (count > 0)
                 {
                     throw new DeepSeekTorchException(

@@ -96,17 +96,13 @@ public sealed class Amp
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             using var scale = Scale.ToScalar(); // held: a temporary Scalar can be finalized during the call (issue 11)
-            var finite = true;
-            foreach (var parameter in optimizer.Parameters)
+            var gradients = optimizer.Parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+            foreach (var grad in gradients)
             {
-                if (parameter.grad is { } grad)
-                {
-                    grad.div_(scale);
-                    finite &= grad.isfinite().all().item<bool>();
-                }
+                grad.div_(scale);
             }
 
-            if (!finite)
+            if (!NonFiniteValues.AllFinite(gradients))
             {
                 SkippedSteps++;
                 Scale /= 2;
@@ -121,7 +117,7 @@ public sealed class Amp
             }
         }
 
-        optimizer.Step();
+        optimizer.Update(checkGradients: !LossScaling); // float16: the gradients were checked above
         return true;
     }
 

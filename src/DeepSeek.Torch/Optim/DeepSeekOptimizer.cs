@@ -130,7 +130,13 @@ public sealed class DeepSeekOptimizer : IDisposable
 
     /// <summary>Applies one AdamW update from the parameters' gradients (parameters without a gradient are skipped).</summary>
     /// <exception cref="InvalidOperationException">A <c>commBackend</c> is set and no <see cref="DeepSeekDistributed"/> scope is active.</exception>
-    public void Step()
+    public void Step() => Update(checkGradients: true);
+
+    /// <summary>
+    /// One update; <paramref name="checkGradients"/> false when the caller has just checked the gradients itself (float16
+    /// <see cref="Mixed.Amp"/>, which skips such steps), so only the weights are checked here.
+    /// </summary>
+    internal void Update(bool checkGradients)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var distributed = DeepSeekDistributed.Current;
@@ -142,7 +148,7 @@ public sealed class DeepSeekOptimizer : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var stepping = states.Where(s => s.Parameter.grad is not null).ToList();
-        if (FirstNonFinite(stepping, StepCount + 1) is { } problem)
+        if (FirstNonFinite(stepping, StepCount + 1, checkGradients) is { } problem)
         {
             if (NonFinite == NonFinitePolicy.Throw)
             {
@@ -231,29 +237,22 @@ public sealed class DeepSeekOptimizer : IDisposable
     /// The first gradient or weight that holds a NaN or an infinity, as the exception to throw; null when all are finite.
     /// One reduction per tensor and one synchronization for the whole step; the offender is located only on failure.
     /// </summary>
-    private static NonFiniteValueException? FirstNonFinite(List<ParameterState> stepping, long step)
+    private static NonFiniteValueException? FirstNonFinite(List<ParameterState> stepping, long step, bool checkGradients)
     {
-        if (stepping.Count == 0)
+        var checks = stepping.SelectMany(s => checkGradients
+            ? new[] { (s, NonFiniteValueKind.Gradient, s.Parameter.grad!), (s, NonFiniteValueKind.Weight, (Tensor)s.Parameter) }
+            : new[] { (s, NonFiniteValueKind.Weight, (Tensor)s.Parameter) }).ToList();
+        if (NonFiniteValues.AllFinite(checks.Select(c => c.Item3)))
         {
             return null;
         }
 
-        var finite = stack(stepping.Select(s => s.Parameter.grad!.isfinite().all().logical_and(s.Parameter.isfinite().all())).ToArray());
-        if (finite.all().item<bool>())
+        foreach (var (state, kind, tensor) in checks)
         {
-            return null;
-        }
-
-        foreach (var state in stepping)
-        {
-            var parameter = state.Parameter;
-            foreach (var (kind, tensor) in new[] { (NonFiniteValueKind.Gradient, parameter.grad!), (NonFiniteValueKind.Weight, (Tensor)parameter) })
+            var count = NonFiniteValues.Count(tensor);
+            if (count > 0)
             {
-                var count = tensor.isfinite().logical_not().sum().item<long>();
-                if (count > 0)
-                {
-                    return new NonFiniteValueException(step, kind, state.Name, tensor.shape, count);
-                }
+                return new NonFiniteValueException(step, kind, state.Name, tensor.shape, count);
             }
         }
 
