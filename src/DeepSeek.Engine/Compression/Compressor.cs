@@ -128,12 +128,12 @@ public static class Compressor
         var temporary = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify.onnx");
         try
         {
-            var external = working.HasExternalData;
-            working.Save(temporary, external
-                ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = Path.GetFileName(output) + ".data" }
+            var dataFile = working.HasExternalData ? Path.GetFileName(output) + ".data" : null;
+            working.Save(temporary, dataFile is not null
+                ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = dataFile }
                 : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
             timings["write"] = Lap(clock);
-            CheckSizeBudget(request, recipe, temporary, external ? Path.Combine(directory, Path.GetFileName(output) + ".data") : null);
+            CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(directory, dataFile));
 
             var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
             EvaluationResult evaluation;

@@ -49,7 +49,7 @@ public sealed record HostCpu(Architecture Architecture, bool IsMacOS, bool Avx51
 
     /// <summary>
     /// Reads the VNNI flags from CPUID, not from .NET's <c>IsSupported</c> properties: those say what the .NET JIT may emit,
-    /// and runtime knobs such as <c>DOTNET_EnableAVX512F=0</c> make them false on a CPU that has the instructions. The
+    /// and runtime knobs such as <c>DOTNET_EnableAVX512=0</c> (.NET 10; <c>EnableAVX512F</c> before) or <c>DOTNET_EnableAVX2=0</c> make them false on a CPU that has the instructions. The
     /// profile is about the kernels ONNX Runtime picks, and ONNX Runtime reads CPUID itself. Only where CPUID cannot be
     /// called (X86Base disabled) does this fall back to what .NET reports (.NET 10 has no Avx512Vnni class; AVX10.1/512
     /// includes AVX-512 VNNI).
