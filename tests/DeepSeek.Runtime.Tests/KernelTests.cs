@@ -13,12 +13,15 @@ public sealed class KernelTests
     /// <summary>Auto and every accelerated vector path: never empty, so a theory always has rows (Auto alone on a scalar host).</summary>
     public static IEnumerable<KernelPath> PathsUnderTest() => KernelPaths.Available().Where(p => p != KernelPath.Scalar).Prepend(KernelPath.Auto);
 
-    public static TheoryData<KernelPath, int> PathsAndLengths()
+    public static TheoryData<KernelPath, int> PathsAndLengths() => PathsWith(1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 1000, 1023);
+
+    /// <summary>Every path under test with every length.</summary>
+    public static TheoryData<KernelPath, int> PathsWith(params int[] lengths)
     {
         var data = new TheoryData<KernelPath, int>();
         foreach (var path in PathsUnderTest())
         {
-            foreach (var length in new[] { 1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 1000, 1023 })
+            foreach (var length in lengths)
             {
                 data.Add(path, length);
             }
@@ -134,19 +137,7 @@ public sealed class KernelTests
 
 public sealed class DequantizeTests
 {
-    public static TheoryData<KernelPath, int> PathsAndLengths()
-    {
-        var data = new TheoryData<KernelPath, int>();
-        foreach (var path in KernelTests.PathsUnderTest())
-        {
-            foreach (var length in new[] { 1, 15, 16, 17, 1000 })
-            {
-                data.Add(path, length);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<KernelPath, int> PathsAndLengths() => KernelTests.PathsWith(1, 15, 16, 17, 1000);
 
     [Theory]
     [MemberData(nameof(PathsAndLengths))]
