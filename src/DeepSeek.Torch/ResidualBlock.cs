@@ -42,7 +42,7 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var sum = body.call(input) + (shortcut is null ? input : shortcut.call(input));
+        var sum = body.call(input).add(shortcut is null ? input : shortcut.call(input), HeldScalars.One);
         var output = Relu ? nn.functional.relu(sum) : sum;
         return output.MoveToOuterDisposeScope();
     }

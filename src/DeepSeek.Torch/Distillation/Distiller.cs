@@ -67,7 +67,7 @@ public sealed class Distiller
             log_target: true,
             reduction: nn.Reduction.Sum).div(batch);
         var hard = nn.functional.cross_entropy(studentLogits, labels);
-        var loss = soft.mul(softWeight).add(hard.mul(hardWeight)).MoveToOuterDisposeScope();
+        var loss = soft.mul(softWeight).add(hard.mul(hardWeight), HeldScalars.One).MoveToOuterDisposeScope();
         GC.KeepAlive(studentLogits); // the caller's tensors stay alive until libtorch is done with them
         GC.KeepAlive(teacherLogits);
         GC.KeepAlive(labels);

@@ -65,7 +65,7 @@ internal static class LayerExporters
         var body = Export(context, block.Body, path.Child("body"), input);
         var shortcut = block.Shortcut is null ? input : Export(context, block.Shortcut, path.Child("shortcut"), input);
         var name = context.Graph.AddNode("Add", path.Stem, [body.Name, shortcut.Name]);
-        var sample = body.Sample + shortcut.Sample;
+        var sample = body.Sample.add(shortcut.Sample, HeldScalars.One);
         var output = new ExportValue(name, sample, body.HasBatch && shortcut.HasBatch);
         if (block.Relu)
         {

@@ -199,7 +199,7 @@ public sealed class DeepSeekOptimizer : IDisposable
             parameter.mul_(decay);
             state.Moment1.mul_(beta1).add_(g, alpha: oneMinusBeta1);
             state.Moment2.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
-            var denominator = state.Moment2.div(secondCorrection).sqrt_().add_(epsilon);
+            var denominator = state.Moment2.div(secondCorrection).sqrt_().add_(epsilon, HeldScalars.One);
             parameter.addcdiv_(state.Moment1, denominator, value: stepSize);
         }
 
@@ -288,7 +288,7 @@ public sealed class DeepSeekOptimizer : IDisposable
         /// <summary>Top-k of gradient + residual; the rest becomes the residual.</summary>
         public Tensor Sparsify(Tensor gradient, double density)
         {
-            var accumulated = residual is null ? gradient.clone() : gradient + residual;
+            var accumulated = residual is null ? gradient.clone() : gradient.add(residual, HeldScalars.One);
             var flat = accumulated.flatten();
             var k = (int)Math.Max(1, Math.Ceiling(density * flat.numel()));
             var (_, indices) = flat.abs().topk(k);

@@ -121,7 +121,7 @@ public sealed class StructuredPruner
         var channels = weight.shape[0];
         var keepCount = Math.Max(1, channels - (long)Math.Floor(Ratio * channels));
         var flat = weight.detach().reshape(channels, -1);
-        var score = Norm == ChannelNorm.L1 ? flat.abs().sum(1) : flat.square().sum(1).sqrt();
+        var score = Norm == ChannelNorm.L1 ? flat.abs().sum(1) : flat.mul(flat).sum(1).sqrt();
         var (_, top) = score.topk((int)keepCount);
         var keep = top.sort().Values;
 
@@ -175,7 +175,7 @@ public sealed class StructuredPruner
                 var perChannel = next.in_features / channels;
                 using (var blockSize = perChannel.ToScalar()) // held: a temporary Scalar can be finalized during the call
                 {
-                    var features = keep.unsqueeze(1).mul(blockSize).add(arange(blockSize).unsqueeze(0));
+                    var features = keep.unsqueeze(1).mul(blockSize).add(arange(HeldScalars.Zero, blockSize, HeldScalars.One).unsqueeze(0), HeldScalars.One);
                     next.weight = Shrink(next.weight!, 1, features.flatten());
                 }
 

@@ -24,7 +24,7 @@ public static class FakeQuantization
             quantized = Quantize(weight.detach(), bits, perChannel);
         }
 
-        return (weight + (quantized - weight).detach()).MoveToOuterDisposeScope();
+        return weight.add(quantized.sub(weight).detach(), HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The grid values themselves (no gradient): what <see cref="DynamicQuantizer.Freeze"/> writes into a layer.</summary>
