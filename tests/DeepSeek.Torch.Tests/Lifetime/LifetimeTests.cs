@@ -14,7 +14,6 @@ namespace DeepSeek.Torch.Tests.Lifetime;
 /// so, a temporary <c>Scalar</c> (an implicit conversion such as <c>t.mul_(0.9)</c>) could be finalized during the call
 /// that read it: the optimizer then multiplied by freed memory, and training went to NaN on some machines (issue 11).
 /// </summary>
-[Collection(nameof(LifetimeTests))]
 public sealed class LifetimeTests(ITestOutputHelper output)
 {
     [Fact]
@@ -46,8 +45,8 @@ public sealed class LifetimeTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Initial weights and data, made once and shared by the quiet and the stressed run: libtorch's random generator is
-    /// global, so a test in another class drawing from it between two seeded runs would make them differ by itself.
+    /// Initial weights and data, made once and shared by the quiet and the stressed run, so that the runs differ in
+    /// nothing but the collections.
     /// </summary>
     private static Start Start(int seed, int batch)
     {
@@ -115,7 +114,3 @@ public sealed class LifetimeTests(ITestOutputHelper output)
 
 /// <summary>Initial weights, inputs and labels of a <see cref="LifetimeTests"/> case.</summary>
 internal sealed record Start(Dictionary<string, Tensor> Weights, Tensor Input, Tensor Target);
-
-/// <summary>Runs alone: its back-to-back collections would slow every other test, and no other test draws random numbers meanwhile.</summary>
-[CollectionDefinition(nameof(LifetimeTests), DisableParallelization = true)]
-public sealed class LifetimeTestsRunAlone;
