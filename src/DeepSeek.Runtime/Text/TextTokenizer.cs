@@ -180,7 +180,11 @@ public sealed class TextTokenizer
     {
         var limit = _budget > int.MaxValue - Slack ? int.MaxValue : _budget + Slack;
         var ids = Encode(text, limit, out var normalized, out var consumed);
-        if (ids.Count < _budget && consumed < (normalized?.Length ?? text.Length))
+
+        // The library stops before a word that does not fit: fewer ids than the budget with text left over means a word of
+        // more than Slack tokens was cut (trailing whitespace is left over without being a word).
+        var length = normalized is null ? text.TrimEnd().Length : normalized.AsSpan().TrimEnd().Length;
+        if (ids.Count < _budget && consumed < length)
         {
             ids = Encode(text, int.MaxValue, out _, out _);
         }
