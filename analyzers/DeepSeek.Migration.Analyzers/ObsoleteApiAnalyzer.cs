@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using DeepSeek.Analyzers.Shared;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -61,7 +63,19 @@ public sealed class ObsoleteApiAnalyzer : DiagnosticAnalyzer
             if (api >= 3 && types.Optimizer is not null)
             {
                 start.OnCall(name => name is "Step" or "ZeroGrad", (c, invocation) => ReportAlias(c.ReportDiagnostic, invocation.TargetMethod, invocation.Syntax, types));
-                start.RegisterOperationAction(c => ReportAlias(c.ReportDiagnostic, ((IMethodReferenceOperation)c.Operation).Method, c.Operation.Syntax, types), OperationKind.MethodReference);
+                // A method group (optimizer.Step passed as an Action): by syntax and name first, as the other rules, so no
+                // operation tree is built for the rest of the code.
+                start.RegisterSyntaxNodeAction(
+                    c =>
+                    {
+                        if (c.Node is MemberAccessExpressionSyntax { Name.Identifier.Text: "Step" or "ZeroGrad" } access
+                            && !(access.Parent is InvocationExpressionSyntax call && call.Expression == access)
+                            && c.SemanticModel.GetSymbolInfo(access, c.CancellationToken).Symbol is IMethodSymbol method)
+                        {
+                            ReportAlias(c.ReportDiagnostic, method, access, types);
+                        }
+                    },
+                    SyntaxKind.SimpleMemberAccessExpression);
             }
         });
     }
