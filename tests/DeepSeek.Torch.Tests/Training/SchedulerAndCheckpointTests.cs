@@ -182,6 +182,12 @@ public sealed class SchedulerAndCheckpointTests(ITestOutputHelper output)
         }
 
         Assert.Equal(ours.parameters().Select(Models.Values), theirs.parameters().Select(Models.Values));
+        foreach (var name in new[] { "Step", "ZeroGrad" })
+        {
+            var obsolete = typeof(DeepSeekOptimizer).GetMethod(name, Type.EmptyTypes)!.GetCustomAttributes(typeof(ObsoleteAttribute), false).Cast<ObsoleteAttribute>().Single();
+            Assert.Equal("DSM0011", obsolete.DiagnosticId);
+            Assert.EndsWith("docs/diagnostics.md#{0}", obsolete.UrlFormat, StringComparison.Ordinal);
+        }
     }
 
     private static void TrainStep(Sequential model, DeepSeekOptimizer optimizer, Tensor x, Tensor y)
