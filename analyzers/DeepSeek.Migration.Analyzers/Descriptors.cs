@@ -18,7 +18,7 @@ internal static class Descriptors
         "DSM0003", "2.x training loop on torch.optim.Adam", "'{0}' trains '{1}', which DeepSeek prunes or quantizes here: use DeepSeekOptimizer (AdamW semantics, sparse gradients, distributed averaging)", DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor CommBackendScope = Rule(
-        "DSM0004", "commBackend outside a DeepSeekDistributed scope", "DeepSeekOptimizer with commBackend \"{0}\" averages gradients in a DeepSeekDistributed scope, and none encloses it: its first Step() throws", DiagnosticSeverity.Warning);
+        "DSM0004", "commBackend outside a DeepSeekDistributed scope", "DeepSeekOptimizer with commBackend \"{0}\" averages gradients in a DeepSeekDistributed scope, and none encloses it: its first step() throws", DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor NcclProfile = Rule(
         "DSM0005", "nccl needs a cuda hardware profile", "The nccl backend needs CUDA devices, but the hardware profile is '{0}': use \"gloo\", or a cuda profile", DiagnosticSeverity.Warning);
@@ -37,6 +37,9 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor Trainer = Rule(
         "DSM0010", "2.x training loop type", "'{0}' is the 2.x training loop: write the loop with DeepSeekOptimizer", DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor OptimizerAliases = Rule(
+        "DSM0011", "3.0 DeepSeekOptimizer method names", "'{0}' is the 3.0 name: call '{1}()', as on every torch.optim optimizer", DiagnosticSeverity.Warning);
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity) =>
         DiagnosticRules.Create(id, title, message, Category, severity);

@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace DeepSeek.Migration.Analyzers;
 
 /// <summary>
-/// The 1.x and 2.x types carry [Obsolete] with the same DSM ids, so that a project without these analyzers still hears of
+/// The 1.x and 2.x types (and the 3.0 optimizer method names) carry [Obsolete] with the same DSM ids, so that a project without these analyzers still hears of
 /// the migration. With the analyzers present, <see cref="ObsoleteApiAnalyzer"/> reports each use (with a code fix, which
 /// `dotnet format analyzers` can apply: it does not fix compiler diagnostics), and this suppressor silences the compiler's
 /// duplicate.
@@ -15,7 +15,7 @@ namespace DeepSeek.Migration.Analyzers;
 public sealed class ObsoleteWarningSuppressor : DiagnosticSuppressor
 {
     private static readonly ImmutableArray<SuppressionDescriptor> Suppressions =
-        new[] { "DSM0001", "DSM0007", "DSM0008", "DSM0009", "DSM0010" }
+        new[] { "DSM0001", "DSM0007", "DSM0008", "DSM0009", "DSM0010", "DSM0011" }
             .Select(id => new SuppressionDescriptor("DSMS" + id.Substring(3), id, "Reported by the DeepSeek migration analyzer, which has a code fix"))
             .ToImmutableArray();
 

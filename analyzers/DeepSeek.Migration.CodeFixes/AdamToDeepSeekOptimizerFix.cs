@@ -14,8 +14,9 @@ namespace DeepSeek.Migration.CodeFixes;
 
 /// <summary>
 /// DSM0003: <c>var opt = torch.optim.Adam(m.parameters(), lr: a, beta1: b, beta2: c, weight_decay: d)</c> →
-/// <c>var opt = new DeepSeekOptimizer(m.parameters(), lr: a, beta1: b, beta2: c, weightDecay: d)</c>, and
-/// <c>opt.step()</c>/<c>opt.zero_grad()</c> → <c>opt.Step()</c>/<c>opt.ZeroGrad()</c>. Adam without weight decay keeps
+/// <c>var opt = new DeepSeekOptimizer(m.parameters(), lr: a, beta1: b, beta2: c, weightDecay: d)</c>; the loop's
+/// <c>opt.zero_grad()</c>/<c>opt.step()</c> stay as they are (DeepSeekOptimizer is a torch.optim optimizer), and the edit is
+/// the creation alone, so it never overlaps another rule's. Adam without weight decay keeps
 /// none (<c>weightDecay: 0</c>); Adam's coupled decay becomes AdamW's decoupled one. Offered when the optimizer is a
 /// <c>var</c> local used only through those two calls.
 /// </summary>
@@ -31,7 +32,7 @@ public sealed class AdamToDeepSeekOptimizerFix : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create("DSM0003");
 
     /// <inheritdoc />
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => FixAll.For(this);
 
     /// <inheritdoc />
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -91,11 +92,7 @@ public sealed class AdamToDeepSeekOptimizerFix : CodeFixProvider
                 var replacement = SyntaxFactory.ObjectCreationExpression(SyntaxFactory.IdentifierName("DeepSeekOptimizer"))
                     .WithArgumentList(SyntaxFactory.ArgumentList(SyntaxFactory.SeparatedList(arguments)))
                     .WithTriviaFrom(call);
-                var updated = root.ReplaceNodes(
-                    calls.Cast<SyntaxNode>().Append(call),
-                    (original, rewritten) => original == call ? replacement
-                        : Syntax.Renamed((InvocationExpressionSyntax)rewritten, ((MemberAccessExpressionSyntax)((InvocationExpressionSyntax)original).Expression).Name.Identifier.Text == "step" ? "Step" : "ZeroGrad"));
-                return Task.FromResult(context.Document.WithSyntaxRoot(updated.WithUsing("DeepSeek.Torch.Optim")));
+                return Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(call, replacement).WithUsing("DeepSeek.Torch.Optim")));
             }, Title), diagnostic);
         }
     }

@@ -7,7 +7,8 @@ namespace Migration;
 
 /// <summary>
 /// Compresses and fine-tunes a small CNN the way 1.x and 2.x code did: ChannelPruner and Int8Quantizer (1.x), a loop on
-/// torch.optim.Adam and the distributed launcher (2.x), and an optimizer with a communication backend but no scope.
+/// torch.optim.Adam and the distributed launcher (2.x), and an optimizer with a communication backend but no scope, stepped
+/// with the 3.0 names ZeroGrad()/Step().
 /// </summary>
 internal static class Program
 {

@@ -64,9 +64,9 @@ public static class MnistPipeline
                 ForEachBatch(trainImages, trainLabels, options.Seed + epoch, (x, y) =>
                 {
                     teacher.train();
-                    optimizer.ZeroGrad();
+                    optimizer.zero_grad();
                     nn.functional.cross_entropy(teacher.forward(x), y).backward();
-                    optimizer.Step();
+                    optimizer.step();
                 });
             }
         }

@@ -139,10 +139,10 @@ internal static class GeneratedProject
                     var losses = new List<float>();
                     for (var epoch = 0; epoch < epochs; epoch++)
                     {
-                        {{(i % 20 == 0 ? "optimizer.zero_grad();" : "optimizer.ZeroGrad();")}}
+                        optimizer.zero_grad();
                         var loss = nn.functional.cross_entropy(model.forward(x), y);
                         loss.backward();
-                        {{(i % 20 == 0 ? "optimizer.step();" : "optimizer.Step();")}}
+                        optimizer.step();
                         losses.Add(loss.item<float>());
                     }
 
@@ -154,7 +154,7 @@ internal static class GeneratedProject
                 {
                     using var scope = new DeepSeekDistributed("gloo");
                     using var optimizer = new DeepSeekOptimizer(model.parameters(), commBackend: "gloo");
-                    optimizer.Step();
+                    optimizer.step();
                 }
             }
         }

@@ -45,10 +45,10 @@ public sealed class TrainingLoopRuleTests
                 var second = new DeepSeekOptimizer(other.parameters(), lr: 0.01, weightDecay: 0.05);
                 for (var i = 0; i < 3; i++)
                 {
-                    optimizer.ZeroGrad();
+                    optimizer.zero_grad();
                     model.forward(x).sum().backward();
-                    optimizer.Step();
-                    second.Step();
+                    optimizer.step();
+                    second.step();
                 }
             }
         }
@@ -95,7 +95,7 @@ public sealed class TrainingLoopRuleTests
             void M(nn.Module model, nn.Module other)
             {
                 using var optimizer = {|DSM0004:new DeepSeekOptimizer(model.parameters(), commBackend: "gloo")|};
-                optimizer.Step();
+                optimizer.step();
             }
 
             void N(nn.Module model)
@@ -103,7 +103,7 @@ public sealed class TrainingLoopRuleTests
                 if (model is not null)
                 {
                     var optimizer = {|DSM0004:new DeepSeekOptimizer(model.parameters(), lr: 0.1, commBackend: "nccl")|};
-                    optimizer.Step();
+                    optimizer.step();
                 }
             }
         }
@@ -118,7 +118,7 @@ public sealed class TrainingLoopRuleTests
             {
                 using var distributed = new DeepSeekDistributed("gloo");
                 using var optimizer = new DeepSeekOptimizer(model.parameters(), commBackend: "gloo");
-                optimizer.Step();
+                optimizer.step();
             }
 
             void N(nn.Module model)
@@ -127,7 +127,7 @@ public sealed class TrainingLoopRuleTests
                 {
                     using var distributed = new DeepSeekDistributed("nccl");
                     var optimizer = new DeepSeekOptimizer(model.parameters(), lr: 0.1, commBackend: "nccl");
-                    optimizer.Step();
+                    optimizer.step();
                 }
             }
         }

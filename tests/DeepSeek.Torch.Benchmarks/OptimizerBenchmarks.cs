@@ -50,10 +50,10 @@ public class OptimizerBenchmarks : IDisposable
     public void AdamW() => adamw.step();
 
     [Benchmark(Description = "DeepSeekOptimizer")]
-    public void Dense() => dense.Step();
+    public void Dense() => dense.step();
 
     [Benchmark(Description = "DeepSeekOptimizer, sparseGrad (1%)")]
-    public void Sparse() => sparse.Step();
+    public void Sparse() => sparse.step();
 
     private sealed class Config : ManualConfig
     {

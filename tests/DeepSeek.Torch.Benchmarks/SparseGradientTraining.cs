@@ -34,9 +34,9 @@ internal static class SparseGradientTraining
                     using var scope = NewDisposeScope();
                     var index = order.narrow(0, start, Math.Min(64, trainImages.shape[0] - start));
                     model.train();
-                    optimizer.ZeroGrad();
+                    optimizer.zero_grad();
                     nn.functional.cross_entropy(model.forward(trainImages.index_select(0, index)), trainLabels.index_select(0, index)).backward();
-                    optimizer.Step();
+                    optimizer.step();
                 }
             }
 

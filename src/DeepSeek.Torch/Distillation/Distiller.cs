@@ -74,14 +74,7 @@ public sealed class Distiller
         return loss;
     }
 
-    /// <summary>One training step of the student on a batch; returns the loss.</summary>
-    public float Step(Tensor input, Tensor labels, DeepSeekOptimizer optimizer)
-    {
-        ArgumentNullException.ThrowIfNull(optimizer);
-        return Step(input, labels, optimizer.ZeroGrad, optimizer.Step);
-    }
-
-    /// <summary>One training step of the student on a batch with a TorchSharp optimizer; returns the loss.</summary>
+    /// <summary>One training step of the student on a batch with a TorchSharp optimizer (a <see cref="DeepSeekOptimizer"/> too); returns the loss.</summary>
     public float Step(Tensor input, Tensor labels, optim.Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);

@@ -1,6 +1,6 @@
 namespace DeepSeek.Torch.Legacy;
 
-/// <summary>The ids and help link of the 1.x and 2.x APIs' <see cref="ObsoleteAttribute"/> warnings (docs/migration.md).</summary>
+/// <summary>The ids and help link of the 1.x, 2.x and 3.0 APIs' <see cref="ObsoleteAttribute"/> warnings (docs/migration.md).</summary>
 internal static class MigrationIds
 {
     /// <summary>Help link of an obsolete API: its entry in docs/diagnostics.md.</summary>
@@ -20,4 +20,7 @@ internal static class MigrationIds
 
     /// <summary>2.x <c>Trainer</c> (a loop on torch.optim.Adam) → a loop on <c>DeepSeekOptimizer</c>.</summary>
     public const string Trainer = "DSM0010";
+
+    /// <summary>3.0 <c>DeepSeekOptimizer.Step()</c>/<c>ZeroGrad()</c> → <c>step()</c>/<c>zero_grad()</c>, the torch.optim names.</summary>
+    public const string OptimizerAliases = "DSM0011";
 }

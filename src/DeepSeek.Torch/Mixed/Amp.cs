@@ -107,7 +107,7 @@ public sealed class Amp
                 SkippedSteps++;
                 Scale /= 2;
                 goodSteps = 0;
-                optimizer.ZeroGrad();
+                optimizer.zero_grad();
                 return false;
             }
 
@@ -117,7 +117,7 @@ public sealed class Amp
             }
         }
 
-        optimizer.Update(checkGradients: !LossScaling); // float16: the gradients were checked above
+        optimizer.Update(closure: null, checkGradients: !LossScaling); // float16: the gradients were checked above
         return true;
     }
 

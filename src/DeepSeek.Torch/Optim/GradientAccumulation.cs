@@ -43,8 +43,8 @@ public sealed class GradientAccumulation
             }
         }
 
-        optimizer.Step();
-        optimizer.ZeroGrad();
+        optimizer.step();
+        optimizer.zero_grad();
         pending = 0;
         return true;
     }

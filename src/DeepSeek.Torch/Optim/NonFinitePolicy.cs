@@ -1,6 +1,6 @@
 namespace DeepSeek.Torch.Optim;
 
-/// <summary>What <see cref="DeepSeekOptimizer.Step"/> does when a gradient or a weight holds a NaN or an infinity.</summary>
+/// <summary>What <see cref="DeepSeekOptimizer.step"/> does when a gradient or a weight holds a NaN or an infinity.</summary>
 public enum NonFinitePolicy
 {
     /// <summary>Throw <see cref="NonFiniteValueException"/> (DSB0073) naming the step and the parameter; nothing is updated. The default.</summary>

@@ -13,7 +13,7 @@ namespace DeepSeek.Torch.Quantization;
 /// </summary>
 /// <example><code>
 /// using var quantizer = new DynamicQuantizer(model, bits: 8).Optimize();
-/// // ... fine-tune: forward, loss.backward(), optimizer.Step() ...
+/// // ... fine-tune: forward, loss.backward(), optimizer.step() ...
 /// quantizer.Freeze();
 /// </code></example>
 public sealed class DynamicQuantizer : IDisposable

@@ -27,7 +27,7 @@ public sealed class NonFiniteTests
             fc2.weight!.grad![2, 5] = float.NegativeInfinity;
         }
 
-        var error = Assert.Throws<NonFiniteValueException>(optimizer.Step);
+        var error = Assert.Throws<NonFiniteValueException>(() => optimizer.step());
 
         Assert.Equal("DSB0073", error.DiagnosticId);
         Assert.Equal(2, error.Step);
@@ -50,7 +50,7 @@ public sealed class NonFiniteTests
             model.parameters().First().index_put_(float.PositiveInfinity, 0, 0);
         }
 
-        var error = Assert.Throws<NonFiniteValueException>(optimizer.Step);
+        var error = Assert.Throws<NonFiniteValueException>(() => optimizer.step());
 
         Assert.Equal(NonFiniteValueKind.Weight, error.Kind);
         Assert.Equal("parameter 0", error.Name);
@@ -70,7 +70,7 @@ public sealed class NonFiniteTests
             model.parameters().Last().grad![0] = float.NaN;
         }
 
-        optimizer.Step();
+        optimizer.step();
 
         Assert.Equal(1, optimizer.SkippedSteps);
         Assert.Equal(0, optimizer.StepCount);
@@ -138,6 +138,6 @@ public sealed class NonFiniteTests
     private static void Train(Sequential model, DeepSeekOptimizer optimizer)
     {
         Backward(model);
-        optimizer.Step();
+        optimizer.step();
     }
 }

@@ -20,9 +20,9 @@ public sealed class OptimizerTests
         {
             var input = randn(8, 16);
             var target = randn(8, 4);
-            deepseek.ZeroGrad();
+            deepseek.zero_grad();
             nn.functional.mse_loss(ours.forward(input), target).backward();
-            deepseek.Step();
+            deepseek.step();
             adamw.zero_grad();
             nn.functional.mse_loss(theirs.forward(input), target).backward();
             adamw.step();
@@ -43,7 +43,7 @@ public sealed class OptimizerTests
         var parameter = new Parameter(zeros(1000));
         using var optimizer = new DeepSeekOptimizer([parameter], lr: 0.0, weightDecay: 0, sparseGrad: true, gradientDensity: 0.01);
         parameter.grad = arange(1000, dtype: ScalarType.Float32) + 1;
-        optimizer.Step();
+        optimizer.step();
         Assert.Equal(100.0, optimizer.CompressionRatio, 6);
 
         // error feedback: a gradient too small to be sent at first is sent once its residual has grown
@@ -54,7 +54,7 @@ public sealed class OptimizerTests
         {
             var before = Models.Values(small);
             small.grad = tensor(new[] { 1.0f, 0.4f, 0.3f, 0.2f });
-            second.Step();
+            second.step();
             updates.Add(Models.Values(small).Zip(before, (a, b) => a - b).ToArray());
         }
 
@@ -84,7 +84,7 @@ public sealed class OptimizerTests
         }
 
         nn.functional.mse_loss(full.forward(input), target).backward();
-        b.Step();
+        b.step();
         Assert.Equal([false, false, false, true], stepped);
         foreach (var ((name, x), (_, y)) in accumulated.named_parameters().Zip(full.named_parameters()))
         {
@@ -98,14 +98,14 @@ public sealed class OptimizerTests
         var model = Models.Mlp();
         using var optimizer = new DeepSeekOptimizer(model.parameters(), commBackend: "gloo");
         model.forward(randn(2, 16)).sum().backward();
-        var error = Assert.Throws<InvalidOperationException>(optimizer.Step);
+        var error = Assert.Throws<InvalidOperationException>(() => optimizer.step());
         Assert.Contains("DeepSeekDistributed", error.Message, StringComparison.Ordinal);
 
         using (var scope = new DeepSeekDistributed("gloo"))
         {
             Assert.Same(scope, DeepSeekDistributed.Current);
             Assert.Equal((0, 1), (scope.Rank, scope.WorldSize));
-            optimizer.Step();
+            optimizer.step();
         }
 
         Assert.Null(DeepSeekDistributed.Current);

@@ -82,7 +82,7 @@ public sealed class PruningTests
         using var optimizer = new DeepSeekOptimizer(model.parameters());
         var loss = nn.functional.cross_entropy(model.forward(randn(8, 1, 28, 28)), randint(0, 10, [8]));
         loss.backward();
-        optimizer.Step();
+        optimizer.step();
         Assert.Equal([8L, 10], model.forward(randn(8, 1, 28, 28)).shape);
     }
 
@@ -107,9 +107,9 @@ public sealed class PruningTests
         var input = randn(16, 16);
         for (var step = 0; step < 5; step++)
         {
-            optimizer.ZeroGrad();
+            optimizer.zero_grad();
             model.forward(input).pow(2).mean().backward();
-            optimizer.Step();
+            optimizer.step();
         }
 
         // a masked weight changed in training (weight decay), yet the model computes as if it were zero

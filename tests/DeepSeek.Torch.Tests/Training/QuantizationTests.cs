@@ -74,7 +74,7 @@ public sealed class QuantizationTests
         var loss = model.forward(randn(8, 16)).pow(2).mean();
         loss.backward();
         Assert.NotNull(fc1.weight!.grad);
-        optimizer.Step();
+        optimizer.step();
         var change = (fc1.weight!.detach() - before).abs();
         // a step of 1e-4 is far below the 8-bit grid step, yet the float weights moved: straight-through, not stuck on the grid
         Assert.True(change.max().item<float>() > 5e-5f);
