@@ -20,6 +20,12 @@ namespace DeepSeek.Generators.Parsing
         /// <summary>Manifests larger than this are refused (a model's interface is a few kilobytes).</summary>
         public const int MaxLength = 1 << 20;
 
+        /// <summary>
+        /// The newest manifest schema this generator reads. Schema 2 gives output dims in terms of the input symbols (resolved
+        /// at build); its shapes read as schema 1's did (a string is a symbol, one name one dim), so both parse alike.
+        /// </summary>
+        public const int MaxSchemaVersion = 2;
+
         private static readonly Dictionary<string, string> ClrTypes = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["float"] = "float",
@@ -53,6 +59,11 @@ namespace DeepSeek.Generators.Parsing
             if (root is not JsonObject || root["inputs"] is not JsonArray inputs || root["outputs"] is not JsonArray outputs)
             {
                 return (null, Error(input.Path, "it has no 'inputs' and 'outputs' arrays"));
+            }
+
+            if (root["schemaVersion"] is JsonNumber { Integer: { } schema } && schema > MaxSchemaVersion)
+            {
+                return (null, Error(input.Path, $"its schema version {schema} is newer than this generator reads ({MaxSchemaVersion})"));
             }
 
             var modelPath = input.ModelPath.Length > 0 ? input.ModelPath.Replace('\\', '/') : Path.GetFileName(input.Path).Replace(".model.json", "");

@@ -108,7 +108,7 @@ public static class OutputShapes
             resolved[o] = dims;
         }
 
-        var sizesText = string.Join(", ", symbols.Select((s, i) => $"{Names.Quote(s)} {baseSizes[i]}/{runs[i + 1].Sizes[i]}"));
+        var sizesText = string.Join(", ", symbols.Select((s, i) => $"{s} {baseSizes[i]}/{runs[i + 1].Sizes[i]}"));
         return new ResolvedOutputShapes(resolved, true,
             $"probed in ONNX Runtime: {runs.Count} runs{(symbols.Count > 0 ? " (" + sizesText + ")" : "")}, the last with other input values");
     }
