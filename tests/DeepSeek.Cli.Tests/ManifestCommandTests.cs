@@ -23,7 +23,7 @@ public sealed class ManifestCommandTests(ITestOutputHelper log)
     [Fact]
     public void The_design_time_manifest_of_a_transformer_export_resolves_its_exporter_symbols()
     {
-        var model = ArcticXs.ExportedModelPath;
+        var model = ArcticXsExport.ModelPath;
         using var temp = new TempDirectory();
         var timer = Stopwatch.StartNew();
         var (code, _, stderr) = CliRunner.Run("manifest", model, "-o", temp.File("m.json"), "--profile", "x64-avx2");

@@ -11,7 +11,7 @@ namespace DeepSeek.Generators.Tests;
 
 /// <summary>
 /// A real transformer (arctic-embed-xs, exported as PyTorch writes a BERT with a pooler: DeepSeek.Testing's
-/// <see cref="ArcticXs.ExportedModelPath"/>): with the output dims resolved at build (manifest schema 2), <c>Run</c> asks only
+/// <see cref="ArcticXsExport"/>): with the output dims resolved at build (manifest schema 2), <c>Run</c> asks only
 /// for the symbols the inputs carry.
 /// </summary>
 public sealed class TransformerWrapperTests
@@ -61,7 +61,7 @@ public sealed class TransformerWrapperTests
         var path = Path.Combine(Path.GetTempPath(), "deepseek-" + Guid.NewGuid().ToString("N") + ".json");
         try
         {
-            ModelManifest.Write(path, ModelReader.Read(ArcticXs.ExportedModelPath), "x64-avx2", "none", new Dictionary<string, string>(), contentFile: null);
+            ModelManifest.Write(path, ModelReader.Read(ArcticXsExport.ModelPath), "x64-avx2", "none", new Dictionary<string, string>(), contentFile: null);
             using var written = JsonDocument.Parse(File.ReadAllText(path));
             using var committed = JsonDocument.Parse(ExportedManifest);
             foreach (var property in new[] { "schemaVersion", "inputs", "outputs", "outputShapes" })
@@ -84,13 +84,13 @@ public sealed class TransformerWrapperTests
         long[] ids = [101, 7592, 2088, 102, 0, 101, 2204, 2851, 2000, 102];
         long[] mask = [1, 1, 1, 1, 0, 1, 1, 1, 1, 1];
         var types = new long[Batch * Sequence];
-        using var wrapper = new ArcticXsExported(File.ReadAllBytes(ArcticXs.ExportedModelPath));
+        using var wrapper = new ArcticXsExported(File.ReadAllBytes(ArcticXsExport.ModelPath));
         var hidden = new float[Batch * Sequence * 384];
         var pooled = new float[Batch * 384];
 
         wrapper.Run(ids, mask, types, hidden, pooled, batchSize: Batch, sequenceLength: Sequence);
 
-        using var session = new InferenceSession(ArcticXs.ExportedModelPath);
+        using var session = new InferenceSession(ArcticXsExport.ModelPath);
         long[] shape = [Batch, Sequence];
         using var inputs = new DisposableList(
             OrtValue.CreateTensorValueFromMemory(ids, shape), OrtValue.CreateTensorValueFromMemory(mask, shape), OrtValue.CreateTensorValueFromMemory(types, shape));

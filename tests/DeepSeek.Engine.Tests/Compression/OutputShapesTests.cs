@@ -27,14 +27,14 @@ public sealed class OutputShapesTests(ITestOutputHelper log)
     public void ArcticXs_as_the_package_ships_it_keeps_its_declared_shape_confirmed()
     {
         using var temp = new TempDirectory();
-        var output = Assert.Single(Outputs(ArcticXs.ModelPath, temp));
+        var output = Assert.Single(Outputs(ArcticXs.Instance.Model, temp));
         Assert.Equal("""["batch_size","sequence_length",384]""", Shape(output));
     }
 
     [Fact]
     public void Exporter_symbols_of_a_real_transformer_resolve_to_the_input_symbols_and_constants()
     {
-        var path = ArcticXs.ExportedModelPath;
+        var path = ArcticXsExport.ModelPath;
         using var temp = new TempDirectory();
         var timer = Stopwatch.StartNew();
         var outputs = Outputs(path, temp);
