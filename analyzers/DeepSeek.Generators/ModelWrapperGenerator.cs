@@ -37,7 +37,7 @@ namespace DeepSeek.Generators
                     var text = file.GetText(cancellationToken)?.ToString() ?? "";
                     return ManifestParser.Parse(new ManifestInput(file.Path, text, Metadata(metadata, "DeepSeekClassName"),
                         Metadata(metadata, "DeepSeekNamespace"), Metadata(metadata, "DeepSeekModelPath"), root,
-                        Metadata(metadata, "DeepSeekPreprocess"), Metadata(metadata, "DeepSeekPostprocess")));
+                        ProcessingMetadata(metadata, "DeepSeekPreprocess"), ProcessingMetadata(metadata, "DeepSeekPostprocess")));
                 })
                 .WithTrackingName(ParseStep);
 
@@ -83,6 +83,13 @@ namespace DeepSeek.Generators
             var location = Location.Create(info.File, default, default);
             context.ReportDiagnostic(Diagnostic.Create(descriptor, location, info.Arguments.Cast<object>().ToArray()));
         }
+
+        /// <summary>
+        /// A Preprocess/Postprocess value. Item metadata reaches the generator through the generated .editorconfig, whose
+        /// parser cuts a value at its first ';' or '#' (an inline comment), so DeepSeek.Build.targets writes the specs' ';' as
+        /// '|', and '|' reads as ';' here.
+        /// </summary>
+        private static string ProcessingMetadata(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string name) => Metadata(options, name).Replace('|', ';');
 
         private static string Metadata(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string name)
             => options.TryGetValue("build_metadata.AdditionalFiles." + name, out var value) ? value : "";
