@@ -41,10 +41,16 @@ namespace DeepSeek.Generators
                 })
                 .WithTrackingName(ParseStep);
 
-            context.RegisterSourceOutput(models.Collect(), static (production, results) => Produce(production, results));
+            // Whether the referenced DeepSeek.Runtime has the text pieces the Tokenize/Embed members call (a bool: edits that
+            // leave it unchanged leave the output cached).
+            var hasTextRuntime = context.CompilationProvider.Select(static (compilation, _) => compilation.GetTypeByMetadataName(TextTokenizerType) is not null);
+
+            context.RegisterSourceOutput(models.Collect().Combine(hasTextRuntime), static (production, pair) => Produce(production, pair.Left, pair.Right));
         }
 
-        private static void Produce(SourceProductionContext context, ImmutableArray<(ModelSpec? Spec, DiagnosticInfo? Diagnostic)> results)
+        private const string TextTokenizerType = "DeepSeek.Runtime.Text.TextTokenizer";
+
+        private static void Produce(SourceProductionContext context, ImmutableArray<(ModelSpec? Spec, DiagnosticInfo? Diagnostic)> results, bool hasTextRuntime)
         {
             var emitted = new System.Collections.Generic.Dictionary<string, ModelSpec>(System.StringComparer.Ordinal);
             foreach (var (spec, diagnostic) in results)
@@ -56,6 +62,12 @@ namespace DeepSeek.Generators
 
                 if (spec is null)
                 {
+                    continue;
+                }
+
+                if (spec.Text is not null && !hasTextRuntime)
+                {
+                    Report(context, new DiagnosticInfo("DSG0005", spec.ModelPath, new EquatableArray<string>(new[] { spec.ModelPath })));
                     continue;
                 }
 
@@ -78,6 +90,7 @@ namespace DeepSeek.Generators
                 "DSG0001" => GeneratorDiagnostics.UnreadableManifest,
                 "DSG0002" => GeneratorDiagnostics.NameCollision,
                 "DSG0004" => GeneratorDiagnostics.InvalidProcessing,
+                "DSG0005" => GeneratorDiagnostics.NoTextRuntime,
                 _ => GeneratorDiagnostics.UnsupportedElementType,
             };
             var location = Location.Create(info.File, default, default);

@@ -92,7 +92,7 @@ public sealed class EmbedTests(ITestOutputHelper log)
             embedder.Embed(Sentences[i], single);
             var alone = Cosine(reference, single);
             var inBatch = Cosine(reference, batch.AsSpan(i * 384, 384));
-            log.WriteLine($"{Sentences[i][..Math.Min(40, Sentences[i].Length)],-40}  cosine alone {alone:F7}, in the batch {inBatch:F7}");
+            log.WriteLine($"{Sentences[i][..Math.Min(40, Sentences[i].Length)],-40}  cosine alone {alone:F7} (1 - cos {1 - alone:E1}), in the batch {inBatch:F7} (1 - cos {1 - inBatch:E1})");
             Assert.True(alone >= 0.9999, $"sentence {i}: cosine {alone}");
             Assert.True(inBatch >= 0.9999, $"sentence {i} in the batch: cosine {inBatch}");
         }

@@ -131,4 +131,15 @@ public sealed class TextEmissionTests
 
         Assert.Contains("needs a tokenizer Preprocess", Assert.Single(diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Without_DeepSeek_Runtime_Text_a_tokenizer_model_is_DSG0005_not_broken_code()
+    {
+        var metadata = new Dictionary<string, string> { ["DeepSeekPreprocess"] = "bert;vocab=v.txt" };
+        var (_, diagnostics, _) = GeneratorHarness.Run(GeneratorHarness.Compilation(withRuntime: false), GeneratorHarness.Driver(metadata, ("m.model.json", Bert(), "Models/minilm.onnx")));
+
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("DSG0005", diagnostic.Id);
+        Assert.Contains("'Models/minilm.onnx'", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
 }
