@@ -158,4 +158,30 @@ public sealed class EmbedTests(ITestOutputHelper log)
             return (GC.GetAllocatedBytesForCurrentThread() - before) / Calls;
         }
     }
+
+    [Fact]
+    public void Time_per_embedding_alone_and_in_batches_is_logged()
+    {
+        using var embedder = Create();
+        var texts = Enumerable.Range(0, 64).Select(i => Sentences[i % 5] + " " + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var embeddings = new float[texts.Length * ArcticXsEmbedder.EmbeddingSize];
+        embedder.Embed(texts, embeddings);
+        foreach (var text in texts)
+        {
+            embedder.Embed(text, embeddings.AsSpan(0, ArcticXsEmbedder.EmbeddingSize));
+        }
+
+        var timer = System.Diagnostics.Stopwatch.StartNew();
+        embedder.Embed(texts, embeddings);
+        var batched = timer.Elapsed.TotalMilliseconds / texts.Length;
+        timer.Restart();
+        foreach (var text in texts)
+        {
+            embedder.Embed(text, embeddings.AsSpan(0, ArcticXsEmbedder.EmbeddingSize));
+        }
+
+        var alone = timer.Elapsed.TotalMilliseconds / texts.Length;
+        log.WriteLine($"arctic-embed-xs, fp32, {Environment.ProcessorCount} cores: {alone:F2} ms per embedding one at a time, {batched:F2} ms in batches of 32 ({texts.Length} short sentences)");
+        Assert.True(alone > 0 && batched > 0);
+    }
 }

@@ -57,7 +57,7 @@ namespace DeepSeek.Generators.Emitting
                 w.Line("var scratch = global::System.MemoryExtensions.AsSpan(_tokenizeScratch ??= new long[2 * _rowWidth]);");
             }
 
-            w.Line($"return Tokenizer.Encode(text, {ids.Identifier}, {mask?.Identifier ?? "scratch.Slice(0, " + ids.Identifier + ".Length)"}, {types?.Identifier ?? "scratch.Slice(_rowWidth, " + ids.Identifier + ".Length)"});");
+            w.Line($"return Tokenizer.Encode(text, {ids.Identifier}, {mask?.Identifier ?? "scratch.Slice(0, _rowWidth)"}, {types?.Identifier ?? "scratch.Slice(_rowWidth, _rowWidth)"});");
             w.Close();
             w.Line();
             if (spec.Embed is { } embed)
