@@ -6,7 +6,7 @@ namespace DeepSeek.Analyzers.Shared;
 internal static class DiagnosticRules
 {
     /// <summary>The page every id has an entry on; the anchor is the id in lower case.</summary>
-    public const string HelpPage = "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#";
+    public const string HelpPage = ProductLinks.DiagnosticsPage;
 
     public static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity) => new(
         id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpPage + id.ToLowerInvariant());

@@ -82,7 +82,7 @@ namespace DeepSeek.Build.Tasks
 
             var id = match.Groups["id"].Value;
             var file = match.Groups["file"].Value;
-            Log.LogError("DeepSeek", id, null, "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant(),
+            Log.LogError("DeepSeek", id, null, ProductLinks.DiagnosticsPage + id.ToLowerInvariant(),
                 File.Exists(file) || Directory.Exists(file) ? file : SubjectFile, 0, 0, 0, 0, match.Groups["message"].Value);
         }
 

@@ -28,7 +28,7 @@ public sealed class DeepSeekTorchException : Exception
         DiagnosticId = diagnosticId;
         ModulePath = modulePath;
         ModuleType = moduleType;
-        HelpLink = $"https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#{diagnosticId.ToLowerInvariant()}";
+        HelpLink = ProductLinks.DiagnosticsPage + diagnosticId.ToLowerInvariant();
     }
 
     /// <summary>The diagnostic id, for example <c>DSB0071</c>.</summary>

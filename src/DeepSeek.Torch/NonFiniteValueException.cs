@@ -34,7 +34,7 @@ public sealed class NonFiniteValueException : Exception
         Kind = kind;
         Name = name;
         Count = count;
-        HelpLink = "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#dsb0073";
+        HelpLink = ProductLinks.DiagnosticsPage + "dsb0073";
     }
 
     /// <summary>The diagnostic id, <c>DSB0073</c>.</summary>

@@ -36,8 +36,8 @@ namespace DeepSeek.Runtime.Text;
 /// <see cref="MaxTokens"/> minus the special tokens, mid-word if need be, and the special tokens are added around them.</para>
 /// <para><b>Allocation.</b> Microsoft.ML.Tokenizers 2.0.1 has no public encode method that writes into a caller's buffer:
 /// each call returns a new list of ids (and a normalized copy of the text when the tokenizer normalizes, as BERT's
-/// lowercasing does). <see cref="Encode(ReadOnlySpan{char}, Span{long}, Span{long}, Span{long})"/> allocates exactly that
-/// and nothing else; docs/architecture.md has the measured bytes per call.</para>
+/// lowercasing does). <see cref="Encode(ReadOnlySpan{char}, Span{long}, Span{long}, Span{long})"/> allocates nothing of
+/// its own beyond that call (about 400 bytes for a short sentence); docs/architecture.md has the measured bytes.</para>
 /// <para>A <see cref="TextTokenizer"/> keeps no state between calls of its own.</para>
 /// </remarks>
 public sealed class TextTokenizer

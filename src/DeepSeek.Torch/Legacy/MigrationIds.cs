@@ -4,7 +4,7 @@ namespace DeepSeek.Torch.Legacy;
 internal static class MigrationIds
 {
     /// <summary>Help link of an obsolete API: its entry in docs/diagnostics.md.</summary>
-    public const string UrlFormat = "https://github.com/deepseek-dotnet/deepseek-dotnet/blob/main/docs/diagnostics.md#{0}";
+    public const string UrlFormat = ProductLinks.DiagnosticsUrlFormat;
 
     /// <summary>1.x <c>Int8Quantizer</c> → <c>DynamicQuantizer</c>.</summary>
     public const string Int8Quantizer = "DSM0001";

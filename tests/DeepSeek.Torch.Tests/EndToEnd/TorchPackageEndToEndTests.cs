@@ -23,14 +23,7 @@ public sealed class TorchPackageEndToEndTests
         Assert.True(code == 0, log);
 
         var app = Directory.CreateDirectory(temp.File("app")).FullName;
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="deepseek-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), NugetConfig.WithLocalFeed(feed));
         File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
