@@ -37,14 +37,20 @@ namespace DeepSeek.Generators
                     var text = file.GetText(cancellationToken)?.ToString() ?? "";
                     return ManifestParser.Parse(new ManifestInput(file.Path, text, Metadata(metadata, "DeepSeekClassName"),
                         Metadata(metadata, "DeepSeekNamespace"), Metadata(metadata, "DeepSeekModelPath"), root,
-                        Metadata(metadata, "DeepSeekPreprocess"), Metadata(metadata, "DeepSeekPostprocess")));
+                        ProcessingMetadata(metadata, "DeepSeekPreprocess"), ProcessingMetadata(metadata, "DeepSeekPostprocess")));
                 })
                 .WithTrackingName(ParseStep);
 
-            context.RegisterSourceOutput(models.Collect(), static (production, results) => Produce(production, results));
+            // Whether the referenced DeepSeek.Runtime has the text pieces the Tokenize/Embed members call (a bool: edits that
+            // leave it unchanged leave the output cached).
+            var hasTextRuntime = context.CompilationProvider.Select(static (compilation, _) => compilation.GetTypeByMetadataName(TextTokenizerType) is not null);
+
+            context.RegisterSourceOutput(models.Collect().Combine(hasTextRuntime), static (production, pair) => Produce(production, pair.Left, pair.Right));
         }
 
-        private static void Produce(SourceProductionContext context, ImmutableArray<(ModelSpec? Spec, DiagnosticInfo? Diagnostic)> results)
+        private const string TextTokenizerType = "DeepSeek.Runtime.Text.TextTokenizer";
+
+        private static void Produce(SourceProductionContext context, ImmutableArray<(ModelSpec? Spec, DiagnosticInfo? Diagnostic)> results, bool hasTextRuntime)
         {
             var emitted = new System.Collections.Generic.Dictionary<string, ModelSpec>(System.StringComparer.Ordinal);
             foreach (var (spec, diagnostic) in results)
@@ -56,6 +62,12 @@ namespace DeepSeek.Generators
 
                 if (spec is null)
                 {
+                    continue;
+                }
+
+                if (spec.Text is not null && !hasTextRuntime)
+                {
+                    Report(context, new DiagnosticInfo("DSG0005", spec.ModelPath, new EquatableArray<string>(new[] { spec.ModelPath })));
                     continue;
                 }
 
@@ -78,11 +90,19 @@ namespace DeepSeek.Generators
                 "DSG0001" => GeneratorDiagnostics.UnreadableManifest,
                 "DSG0002" => GeneratorDiagnostics.NameCollision,
                 "DSG0004" => GeneratorDiagnostics.InvalidProcessing,
+                "DSG0005" => GeneratorDiagnostics.NoTextRuntime,
                 _ => GeneratorDiagnostics.UnsupportedElementType,
             };
             var location = Location.Create(info.File, default, default);
             context.ReportDiagnostic(Diagnostic.Create(descriptor, location, info.Arguments.Cast<object>().ToArray()));
         }
+
+        /// <summary>
+        /// A Preprocess/Postprocess value. Item metadata reaches the generator through the generated .editorconfig, whose
+        /// parser cuts a value at its first ';' or '#' (an inline comment), so DeepSeek.Build.targets writes the specs' ';' as
+        /// '|', and '|' reads as ';' here.
+        /// </summary>
+        private static string ProcessingMetadata(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string name) => Metadata(options, name).Replace('|', ';');
 
         private static string Metadata(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string name)
             => options.TryGetValue("build_metadata.AdditionalFiles." + name, out var value) ? value : "";

@@ -10,11 +10,14 @@ namespace DeepSeek.Generators.Tests;
 /// <summary>Runs the generator in memory on manifests, as the compiler would with AdditionalFiles and their metadata.</summary>
 internal static class GeneratorHarness
 {
-    public static CSharpCompilation Compilation(string source = "class Program { static void Main() { } }")
+    /// <summary>A console app referencing the framework, ONNX Runtime and (unless <paramref name="withRuntime"/> is false) DeepSeek.Runtime.</summary>
+    public static CSharpCompilation Compilation(string source = "class Program { static void Main() { } }", bool withRuntime = true)
     {
+        // the test host's trusted assemblies include this project's references, DeepSeek.Runtime among them
         var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(path => withRuntime || Path.GetFileName(path) != "DeepSeek.Runtime.dll")
             .Select(path => MetadataReference.CreateFromFile(path))
-            .Append(MetadataReference.CreateFromFile(typeof(DeepSeek.Runtime.ShippedModel).Assembly.Location))
+            .Concat(withRuntime ? [MetadataReference.CreateFromFile(typeof(DeepSeek.Runtime.ShippedModel).Assembly.Location)] : [])
             .Append(MetadataReference.CreateFromFile(typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.Location));
         return CSharpCompilation.Create("App", [CSharpSyntaxTree.ParseText(source)], references,
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));

@@ -27,5 +27,10 @@ namespace DeepSeek.Generators.Diagnostics
             "DSG0004", "Invalid pre- or postprocessing metadata",
             "The model '{0}' has {1}=\"{2}\": {3}; no wrapper is generated for it",
             Category, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor NoTextRuntime = DiagnosticRules.Create(
+            "DSG0005", "The text helpers need DeepSeek.Runtime.Text",
+            "The model '{0}' has a tokenizer Preprocess, but the project's DeepSeek.Runtime has no DeepSeek.Runtime.Text.TextTokenizer; reference the DeepSeek.Runtime that comes with this DeepSeek.Build. No wrapper is generated for it",
+            Category, DiagnosticSeverity.Error);
     }
 }

@@ -113,6 +113,7 @@ namespace DeepSeek.Generators.Emitting
             EmitBind(w, spec);
             w.Line();
             EmitProcessing(w, spec);
+            TextEmitter.Emit(w, spec);
             w.Line("private static byte[] ReadAll(global::System.IO.Stream stream)");
             w.Open();
             w.Line("using var copy = new global::System.IO.MemoryStream();");
@@ -129,6 +130,7 @@ namespace DeepSeek.Generators.Emitting
                 w.Line($"{Value(t)}?.Dispose();");
             }
 
+            TextEmitter.EmitDispose(w, spec);
             w.Line("runOptions.Dispose();");
             w.Line("session.Dispose();");
             w.Close();

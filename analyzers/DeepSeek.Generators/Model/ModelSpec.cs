@@ -25,7 +25,29 @@ namespace DeepSeek.Generators.Model
         EquatableArray<SymbolSpec> Symbols,
         EquatableArray<SessionOptionSpec> SessionOptions,
         PreprocessSpec? Preprocess,
-        PostprocessSpec? Postprocess);
+        PostprocessSpec? Postprocess,
+        TextSpec? Text = null,
+        EmbedSpec? Embed = null);
+
+    /// <summary>
+    /// A tokenizer declared by the <c>Preprocess</c> metadata (<c>bert;vocab=Models/vocab.txt;max=256</c>...) for the model's
+    /// int64 inputs <c>input_ids</c> and, when the model has them, <c>attention_mask</c> and <c>token_type_ids</c>.
+    /// </summary>
+    /// <param name="Spec">The spec as written (passed to DeepSeek.Runtime's <c>TextTokenizer.FromSpec</c> at run time).</param>
+    /// <param name="MaxTokens">The most tokens a text becomes (<c>max</c>, default 512).</param>
+    /// <param name="IdsInput">The input the token ids go to (<c>input_ids</c>).</param>
+    /// <param name="MaskInput">The attention mask input, when the model has one.</param>
+    /// <param name="TypesInput">The token type input, when the model has one.</param>
+    /// <param name="Batch">The inputs' first dim (a symbol, or fixed).</param>
+    /// <param name="Sequence">The inputs' second dim (a symbol, or fixed).</param>
+    internal sealed record TextSpec(string Spec, int MaxTokens, string IdsInput, string? MaskInput, string? TypesInput, DimensionSpec Batch, DimensionSpec Sequence);
+
+    /// <summary>Sentence embeddings declared by the <c>Postprocess</c> metadata: <c>meanpool</c> or <c>cls</c>, optionally <c>;l2norm</c>.</summary>
+    /// <param name="Pooling"><c>meanpool</c> (under the attention mask) or <c>cls</c> (the first token).</param>
+    /// <param name="Normalize">Whether each embedding is scaled to unit L2 norm.</param>
+    /// <param name="HiddenOutput">The output pooled, <c>[batch, sequence, Size]</c>.</param>
+    /// <param name="Size">The hidden size: the length of an embedding.</param>
+    internal sealed record EmbedSpec(string Pooling, bool Normalize, string HiddenOutput, int Size);
 
     /// <summary>Image preprocessing declared by the <c>Preprocess</c> metadata (rgb8 → normalized NCHW) for the first input.</summary>
     internal sealed record PreprocessSpec(int Height, int Width, EquatableArray<float> Mean, EquatableArray<float> Std);

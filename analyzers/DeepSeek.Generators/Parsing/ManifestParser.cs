@@ -20,6 +20,12 @@ namespace DeepSeek.Generators.Parsing
         /// <summary>Manifests larger than this are refused (a model's interface is a few kilobytes).</summary>
         public const int MaxLength = 1 << 20;
 
+        /// <summary>
+        /// The newest manifest schema this generator reads. Schema 2 gives output dims in terms of the input symbols (resolved
+        /// at build); its shapes read as schema 1's did (a string is a symbol, one name one dim), so both parse alike.
+        /// </summary>
+        public const int MaxSchemaVersion = 2;
+
         private static readonly Dictionary<string, string> ClrTypes = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["float"] = "float",
@@ -55,6 +61,11 @@ namespace DeepSeek.Generators.Parsing
                 return (null, Error(input.Path, "it has no 'inputs' and 'outputs' arrays"));
             }
 
+            if (root["schemaVersion"] is JsonNumber { Integer: { } schema } && schema > MaxSchemaVersion)
+            {
+                return (null, Error(input.Path, $"its schema version {schema} is newer than this generator reads ({MaxSchemaVersion})"));
+            }
+
             var modelPath = input.ModelPath.Length > 0 ? input.ModelPath.Replace('\\', '/') : Path.GetFileName(input.Path).Replace(".model.json", "");
             var className = Identifiers.From(input.ClassName.Length > 0 ? input.ClassName : Path.GetFileNameWithoutExtension(modelPath), pascal: true);
             var ns = input.Namespace.Length > 0 ? input.Namespace : DefaultNamespace(input.RootNamespace, modelPath);
@@ -64,6 +75,7 @@ namespace DeepSeek.Generators.Parsing
             var names = new HashSet<string>(StringComparer.Ordinal)
             {
                 "options", "modelPath", "model", "stream", "session", "runOptions", "binding", "rgb", "probabilities", "indices", "values",
+                "text", "texts", "embedding", "embeddings",
             };
             var symbols = new List<SymbolSpec>();
             var specs = new List<TensorSpec>[2];
@@ -111,32 +123,47 @@ namespace DeepSeek.Generators.Parsing
                 ? o.Members.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new SessionOptionSpec(m.Key, m.Value.AsString() ?? "")).ToList()
                 : new List<SessionOptionSpec>();
             PreprocessSpec? preprocess = null;
+            TextSpec? text = null;
+            string? problem = null;
             if (input.Preprocess.Length > 0)
             {
-                var (spec, error) = ParsePreprocess(input.Preprocess, specs[0]);
-                if (error is not null)
+                if (TextProcessingParser.IsText(input.Preprocess))
                 {
-                    return (null, new DiagnosticInfo("DSG0004", input.Path, new EquatableArray<string>(new[] { modelPath, "Preprocess", input.Preprocess, error })));
+                    (text, problem) = TextProcessingParser.ParseText(input.Preprocess, specs[0]);
+                }
+                else
+                {
+                    (preprocess, problem) = ParsePreprocess(input.Preprocess, specs[0]);
                 }
 
-                preprocess = spec;
+                if (problem is not null)
+                {
+                    return (null, InvalidProcessing(input, modelPath, "Preprocess", input.Preprocess, problem));
+                }
             }
 
             PostprocessSpec? postprocess = null;
+            EmbedSpec? embed = null;
             if (input.Postprocess.Length > 0)
             {
-                var (spec, error) = ParsePostprocess(input.Postprocess, specs[1]);
-                if (error is not null)
+                if (TextProcessingParser.IsEmbed(input.Postprocess))
                 {
-                    return (null, new DiagnosticInfo("DSG0004", input.Path, new EquatableArray<string>(new[] { modelPath, "Postprocess", input.Postprocess, error })));
+                    (embed, problem) = TextProcessingParser.ParseEmbed(input.Postprocess, text, specs[1]);
+                }
+                else
+                {
+                    (postprocess, problem) = ParsePostprocess(input.Postprocess, specs[1]);
                 }
 
-                postprocess = spec;
+                if (problem is not null)
+                {
+                    return (null, InvalidProcessing(input, modelPath, "Postprocess", input.Postprocess, problem));
+                }
             }
 
             return (new ModelSpec(ns, className, modelPath, root["profile"]?.AsString() ?? "", root["recipe"]?.AsString() ?? "",
                 new EquatableArray<TensorSpec>(specs[0]), new EquatableArray<TensorSpec>(specs[1]), new EquatableArray<SymbolSpec>(namedSymbols),
-                new EquatableArray<SessionOptionSpec>(sessionOptions), preprocess, postprocess), null);
+                new EquatableArray<SessionOptionSpec>(sessionOptions), preprocess, postprocess, text, embed), null);
         }
 
         /// <summary><c>rgb8;mean=0.485,0.456,0.406;std=0.229,0.224,0.225;layout=nchw</c> for a float input [N,3,H,W] with fixed H and W.</summary>
@@ -145,7 +172,7 @@ namespace DeepSeek.Generators.Parsing
             var parts = text.Split(';').Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
             if (parts.Length == 0 || parts[0] != "rgb8")
             {
-                return (null, "only 'rgb8' preprocessing is supported");
+                return (null, "use rgb8;mean=...;std=...;layout=nchw for images, or a tokenizer: bert;vocab=PATH, wordpiece;vocab=PATH, sentencepiece;model=PATH or bpe;vocab=PATH;merges=PATH");
             }
 
             float[] mean = { 0, 0, 0 }, std = { 1, 1, 1 };
@@ -245,7 +272,7 @@ namespace DeepSeek.Generators.Parsing
                 return (new PostprocessSpec("topk", k), null);
             }
 
-            return (null, "use softmax, argmax, l2norm, topk:K (K from 1 to 1000) or dequantize:scale=S,zero=Z");
+            return (null, "use softmax, argmax, l2norm, topk:K (K from 1 to 1000), dequantize:scale=S,zero=Z, or for text meanpool, cls (each with ;l2norm)");
         }
 
         /// <summary>The root namespace plus the model's folders: <c>App.Models</c> for <c>Models/x.onnx</c>.</summary>
@@ -268,6 +295,9 @@ namespace DeepSeek.Generators.Parsing
 
             return string.Join(".", parts);
         }
+
+        private static DiagnosticInfo InvalidProcessing(ManifestInput input, string modelPath, string metadata, string value, string problem)
+            => new DiagnosticInfo("DSG0004", input.Path, new EquatableArray<string>(new[] { modelPath, metadata, value, problem }));
 
         private static DiagnosticInfo Error(string file, string reason) => new DiagnosticInfo("DSG0001", file, new EquatableArray<string>(new[] { file, reason }));
     }

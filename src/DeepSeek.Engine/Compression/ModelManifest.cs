@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using DeepSeek.Onnx.Inspection;
+using DeepSeek.Engine.Runtime;
 using DeepSeek.Onnx.Model;
 
 namespace DeepSeek.Engine.Compression;
@@ -11,14 +12,19 @@ namespace DeepSeek.Engine.Compression;
 /// </summary>
 public static class ModelManifest
 {
-    /// <summary>The manifest schema's version.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>The manifest schema's version: 2 since output shapes are in terms of the input symbols (<see cref="OutputShapes"/>).</summary>
+    public const int SchemaVersion = 2;
 
-    /// <summary>Writes the manifest of <paramref name="model"/> atomically. <paramref name="contentFile"/> (the shipped model) is hashed when given.</summary>
-    public static void Write(string path, OnnxModel model, string profile, string recipe, IReadOnlyDictionary<string, string> sessionOptions, string? contentFile)
+    /// <summary>
+    /// Writes the manifest of <paramref name="model"/> atomically. <paramref name="contentFile"/> (the shipped model) is hashed
+    /// when given. Output shapes are resolved with <see cref="OutputShapes.Resolve"/>, which runs the model when <paramref name="probeShapes"/>.
+    /// </summary>
+    public static void Write(string path, OnnxModel model, string profile, string recipe, IReadOnlyDictionary<string, string> sessionOptions, string? contentFile,
+        bool probeShapes = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(model);
+        var shapes = OutputShapes.Resolve(model, probeShapes);
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temporary = full + $".{Guid.NewGuid():N}.tmp";
@@ -33,8 +39,10 @@ public static class ModelManifest
                 json.WriteString("recipe", recipe);
                 json.WriteNumber("irVersion", model.IrVersion);
                 json.WriteNumber("opset", model.GetOpsetVersion("") ?? 0);
-                WriteValues(json, "inputs", model.Graph.Inputs);
-                WriteValues(json, "outputs", model.Graph.Outputs);
+                WriteValues(json, "inputs", model.Graph.Inputs, null);
+                WriteValues(json, "outputs", model.Graph.Outputs, shapes.Outputs);
+                json.WriteString("outputShapes", shapes.Probed ? "probed" : "declared");
+                json.WriteString("outputShapesNote", shapes.Note);
                 json.WriteStartObject("sessionOptions");
                 foreach (var (key, value) in sessionOptions)
                 {
@@ -77,15 +85,21 @@ public static class ModelManifest
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    private static void WriteValues(Utf8JsonWriter json, string name, IReadOnlyList<ValueInfo> values)
+    /// <summary>Values with their <c>shape</c>; outputs with the resolved one, and the model's own as <c>modelShape</c>.</summary>
+    private static void WriteValues(Utf8JsonWriter json, string name, IReadOnlyList<ValueInfo> values, IReadOnlyList<IReadOnlyList<Dimension>?>? resolved)
     {
         json.WriteStartArray(name);
-        foreach (var value in values)
+        for (var i = 0; i < values.Count; i++)
         {
+            var value = values[i];
             json.WriteStartObject();
             json.WriteString("name", value.Name);
             json.WriteString("elementType", value.ElementTypeName);
-            ShapeJson.Write(json, "shape", value.Shape);
+            ShapeJson.Write(json, "shape", resolved is null ? value.Shape : resolved[i]);
+            if (resolved is not null)
+            {
+                ShapeJson.Write(json, "modelShape", value.Shape);
+            }
 
             json.WriteEndObject();
         }
