@@ -14,8 +14,10 @@ var corpus = Sentences.All;
 var vectors = new float[corpus.Length * dimension];
 model.Embed(corpus, vectors);
 
+// arctic-embed was trained with this instruction before queries (and none before documents): Snowflake's model card.
+const string QueryPrefix = "Represent this sentence for searching relevant passages: ";
 var queryVector = new float[dimension];
-model.Embed(query, queryVector);
+model.Embed(QueryPrefix + query, queryVector);
 var hits = Enumerable.Range(0, corpus.Length)
     .Select(i => (Index: i, Score: Dot(queryVector, vectors.AsSpan(i * dimension, dimension))))
     .OrderByDescending(h => h.Score)
@@ -35,7 +37,7 @@ for (var round = 0; round < Rounds; round++)
 
 var perEmbedding = watch.Elapsed.TotalMilliseconds / (Rounds * corpus.Length);
 var original = new FileInfo(typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OriginalModel").Value!).Length;
-var shipped = new FileInfo(ArcticEmbedXs.ModelPath).Length;
+var shipped = new FileInfo(DeepSeek.Runtime.ShippedModel.Open(ArcticEmbedXs.ModelPath).Path).Length;
 
 Console.WriteLine($"model     arctic-embed-xs, {ArcticEmbedXs.Recipe} for {ArcticEmbedXs.Profile}");
 Console.WriteLine($"size      {original / 1e6:F1} MB -> {shipped / 1e6:F1} MB ({100.0 * shipped / original:F1} %)");
