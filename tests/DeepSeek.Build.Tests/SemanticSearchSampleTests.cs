@@ -33,11 +33,21 @@ public sealed partial class SemanticSearchSampleTests
         Assert.Equal(3, hits.Length);
         Assert.All(hits.Take(onTopic), h => Assert.Matches(topic, h.Text));
         Assert.Equal(hits.OrderByDescending(h => h.Score), hits);
-        Assert.Matches(@"time      \d+\.\d\d ms per embedding", run.Output);
+        Assert.Matches(@"time      \d+\.\d\d ms per embedding, uncompressed \d+\.\d\d ms", run.Output);
+
+        // The compressed model's embeddings of the 40 real sentences against the uncompressed model's (the same model with
+        // Quantize="none" in the sample): measured 0.9990 mean, 0.9985 min.
+        var fidelity = FidelityLine().Match(run.Output);
+        Assert.True(fidelity.Success, run.Output);
+        Assert.True(double.Parse(fidelity.Groups[1].Value, CultureInfo.InvariantCulture) >= 0.995, run.Output);
+        Assert.True(double.Parse(fidelity.Groups[2].Value, CultureInfo.InvariantCulture) >= 0.99, run.Output);
     }
 
     [GeneratedRegex(@"size      ([\d.]+) MB -> ([\d.]+) MB")]
     private static partial Regex SizeLine();
+
+    [GeneratedRegex(@"fidelity  cosine to the uncompressed model's embeddings: mean ([\d.]+), min ([\d.]+)")]
+    private static partial Regex FidelityLine();
 
     [GeneratedRegex(@"^  (0\.\d{3})  (.+)$", RegexOptions.Multiline)]
     private static partial Regex HitLine();
