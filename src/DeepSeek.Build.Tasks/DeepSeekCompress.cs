@@ -32,6 +32,11 @@ namespace DeepSeek.Build.Tasks
         /// <summary>The AccuracyBudget metadata.</summary>
         public string AccuracyBudget { get; set; } = "";
 
+        /// <summary>The Dims metadata: sizes of symbolic input dimensions for random samples, <c>name=size</c> separated by <c>;</c> or <c>,</c> (each becomes a <c>--dim</c>).</summary>
+        public string Dims { get; set; } = "";
+
+        private static readonly char[] DimSeparators = { ';', ',' };
+
         /// <summary>The content-hash cache folder.</summary>
         public string CacheDirectory { get; set; } = "";
 
@@ -59,6 +64,10 @@ namespace DeepSeek.Build.Tasks
                 AddIfSet(args, "--accuracy-budget", AccuracyBudget);
                 AddIfSet(args, "--cache", CacheDirectory);
                 AddIfSet(args, "--report", Report);
+                foreach (var dim in Dims.Split(DimSeparators, System.StringSplitOptions.RemoveEmptyEntries))
+                {
+                    AddIfSet(args, "--dim", dim.Trim());
+                }
             }
 
             AddIfSet(args, "--profile", Profile);

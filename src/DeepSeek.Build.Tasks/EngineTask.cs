@@ -76,7 +76,8 @@ namespace DeepSeek.Build.Tasks
             var match = ErrorLine.Match(singleLine ?? "");
             if (!match.Success)
             {
-                Log.LogMessage(MessageImportance.Low, singleLine);
+                // The engine's "evidence:" line (verification on random inputs) is shown at normal verbosity; the rest stays low.
+                Log.LogMessage(singleLine?.TrimStart().StartsWith("evidence:", StringComparison.Ordinal) == true ? MessageImportance.High : MessageImportance.Low, singleLine);
                 return;
             }
 

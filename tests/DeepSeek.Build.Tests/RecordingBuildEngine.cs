@@ -12,6 +12,9 @@ internal sealed class RecordingBuildEngine : IBuildEngine4
 
     public List<string> Messages { get; } = [];
 
+    /// <summary>The messages logged at high importance (shown at MSBuild's normal verbosity).</summary>
+    public List<string> HighImportance { get; } = [];
+
     public bool ContinueOnError => false;
 
     public int LineNumberOfTaskNode => 0;
@@ -26,7 +29,14 @@ internal sealed class RecordingBuildEngine : IBuildEngine4
 
     public void LogWarningEvent(BuildWarningEventArgs e) => Messages.Add("warning " + e.Message);
 
-    public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e.Message ?? "");
+    public void LogMessageEvent(BuildMessageEventArgs e)
+    {
+        Messages.Add(e.Message ?? "");
+        if (e.Importance == MessageImportance.High)
+        {
+            HighImportance.Add(e.Message ?? "");
+        }
+    }
 
     public void LogCustomEvent(CustomBuildEventArgs e) => Messages.Add(e.Message ?? "");
 

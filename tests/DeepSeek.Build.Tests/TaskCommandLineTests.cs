@@ -50,6 +50,47 @@ public sealed class TaskCommandLineTests
     }
 
     [Fact]
+    public void Without_calibration_the_build_log_shows_one_high_importance_line_saying_the_evidence_is_random()
+    {
+        using var temp = new TempDirectory();
+        var engine = new RecordingBuildEngine();
+        var task = new DeepSeekCompress
+        {
+            BuildEngine = engine, Model = TestAssets.MnistMlp, Output = temp.File("mlp.onnx"), Manifest = temp.File("mlp.json"),
+            Profile = "x64-avx2", Quantize = "int8-dynamic", EnginePath = EnginePath,
+        };
+
+        Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
+
+        // ToolTask itself logs the command line at high importance; of the engine's output, only the evidence line is.
+        var line = Assert.Single(engine.HighImportance, m => !m.Contains(EnginePath, StringComparison.Ordinal));
+        Assert.StartsWith("  evidence: random inputs (no data given)", line, StringComparison.Ordinal);
+        Assert.Contains("add a Calibration folder of real samples", line, StringComparison.Ordinal);
+        Assert.Contains(engine.Messages, m => m.Contains("verified on 8 sample(s) from random", StringComparison.Ordinal)); // the rest stays low
+        Assert.Empty(engine.Errors);
+    }
+
+    [Fact]
+    public void Dims_metadata_becomes_dim_options_that_size_the_random_samples_of_ArcticXs()
+    {
+        using var temp = new TempDirectory();
+        var engine = new RecordingBuildEngine();
+        var task = new DeepSeekCompress
+        {
+            BuildEngine = engine, Model = ArcticXs.Instance.Model, Output = temp.File("arctic.onnx"), Manifest = temp.File("arctic.json"),
+            Report = temp.File("report.json"), Profile = "x64-avx2", Quantize = "int8-dynamic", EnginePath = EnginePath,
+            Dims = "sequence_length=16; batch_size=3",
+        };
+
+        var args = task.EngineArguments();
+        Assert.Equal(["--dim", "sequence_length=16", "--dim", "batch_size=3"], args.SkipWhile(a => a != "--dim").Take(4));
+        Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(task.Report));
+        Assert.Equal(24, json.RootElement.GetProperty("evaluation").GetProperty("rows").GetInt32()); // 8 samples of batch_size 3
+    }
+
+    [Fact]
     public void The_resolve_task_asks_the_engine_once_per_question()
     {
         var engine = new RecordingBuildEngine();

@@ -28,10 +28,15 @@ internal static class CompressCommand
         var budget = new Option<string?>("--accuracy-budget") { Description = "For example 1%: fail (DSB0063) when the compressed model loses more." };
         var report = new Option<string?>("--report") { Description = "Write a JSON report (docs/compress-report.md)." };
         var manifest = new Option<string?>("--manifest") { Description = "Write the model's text manifest (docs/manifest.md)." };
+        var dim = new Option<string[]>("--dim")
+        {
+            Description = "Without --calibration: a symbolic input dimension's size for the random samples, as name=size (repeatable; docs/recipes.md).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report, manifest, cache,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report, manifest, cache, dim,
         };
 
         command.SetAction((parse, cancellationToken) =>
@@ -45,6 +50,12 @@ internal static class CompressCommand
                     {
                         throw new DeepSeekException(DiagnosticIds.InvalidOption, unavailable.Name, "pruning and sparsity are not available in this version yet", "leave the option out");
                     }
+                }
+
+                var dims = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var text in parse.GetValue(dim) ?? [])
+                {
+                    RandomInputs.ParseDim(text, dims);
                 }
 
                 var catalog = ProfileCatalog.Load(parse.GetValue(profilesFile));
@@ -65,6 +76,7 @@ internal static class CompressCommand
                     Int4Symmetric = parse.GetValue(symmetric),
                     Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : null,
                     ReportPath = parse.GetValue(report),
+                    Dims = dims,
                 };
                 var cacheFolder = parse.GetValue(cache) is { } folder ? new CompressionCache(folder) : null;
                 var key = cacheFolder is null ? null : CompressionCache.Key(request);

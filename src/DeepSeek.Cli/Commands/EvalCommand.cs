@@ -37,7 +37,8 @@ internal static class EvalCommand
                 var sessionOptions = (parse.GetValue(options) ?? []).Select(o => o.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
                 using var a = ModelSession.Open(source.SourcePath!, null);
                 using var b = ModelSession.Open(Path.GetFullPath(compressedPath), sessionOptions);
-                var result = Evaluator.Compare(a, b, set.Samples.Select(s => s.Inputs).ToList(), set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress);
+                var result = Evaluator.Compare(a, b, set.Samples.Select(s => s.Inputs).ToList(), set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress,
+                    set.Samples.Select(s => s.Source).ToList());
                 if (parse.GetValue(json))
                 {
                     JsonOutput.Write(output, writer =>
@@ -60,13 +61,23 @@ internal static class EvalCommand
         return command;
     }
 
+    /// <summary>The line that says the evidence is random inputs; the build task logs lines starting "evidence:" at high importance.</summary>
+    internal const string RandomEvidenceLine =
+        "  evidence: random inputs (no data given), not real samples: these figures say little about accuracy on real inputs; add a Calibration folder of real samples (--calibration DIR)";
+
     internal static void WriteMetrics(EvaluationResult e, TextWriter o)
     {
         var c = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(c, $"  verified on {e.Samples} sample(s) from {e.Data}"));
+        if (e.Data == "random")
+        {
+            o.WriteLine(RandomEvidenceLine);
+        }
+
         foreach (var m in e.Outputs)
         {
-            o.WriteLine(string.Create(c, $"  {m.Output}: cosine mean {m.MeanCosine:F6} min {m.MinCosine:F6}, top-1 agreement {m.Top1Agreement:P2}, max abs error {m.MaxAbsoluteError:G4}, max rel error {m.MaxRelativeError:G4}"));
+            var exact = m.ExactAgreement is { } share ? string.Create(c, $", equal elements {share:P2}") : "";
+            o.WriteLine(string.Create(c, $"  {m.Output} ({m.ElementType}): cosine mean {m.MeanCosine:F6} min {m.MinCosine:F6}, top-1 agreement {m.Top1Agreement:P2}, max abs error {m.MaxAbsoluteError:G4}, max rel error {m.MaxRelativeError:G4}{exact}"));
         }
 
         if (e.OriginalAccuracy is { } before && e.CompressedAccuracy is { } after)

@@ -37,6 +37,9 @@ public sealed record CompressionRequest
     /// <summary>The accuracy budget; null: measured and reported, never enforced.</summary>
     public AccuracyBudget? Budget { get; init; }
 
+    /// <summary>Sizes of symbolic input dimensions for the random samples made when no data folder is given (<c>--dim name=value</c>).</summary>
+    public IReadOnlyDictionary<string, long> Dims { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
+
     /// <summary>Where to write the JSON report, if anywhere.</summary>
     public string? ReportPath { get; init; }
 }

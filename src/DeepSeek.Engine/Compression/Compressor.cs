@@ -39,8 +39,10 @@ public static class Compressor
 
         var data = request.CalibrationFolder is null ? null : DataSet.Load(request.CalibrationFolder, source.Graph.Inputs);
         var samples = data is null
-            ? RandomInputs.Create(source.Graph.Inputs, RandomSamples, seed: 1, source.DisplayPath)
+            ? RandomInputs.Create(source, RandomSamples, seed: 1, request.Dims)
             : data.Samples.Select(s => s.Inputs).ToList();
+        var sampleNames = data?.Samples.Select(s => s.Source).ToList();
+        Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? "random", sampleNames); // DSB0057 before calibration reads the samples
         var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
         timings["read"] = Lap(clock);
 
@@ -50,7 +52,7 @@ public static class Compressor
         {
             try
             {
-                var report = Attempt(recipes[i], request, source, output, samples, labels, new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
+                var report = Attempt(recipes[i], request, source, output, samples, sampleNames, labels, new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
                 report = report with { Attempts = attempts };
                 if (request.ReportPath is not null)
                 {
@@ -68,7 +70,7 @@ public static class Compressor
     }
 
     private static CompressionReport Attempt(Recipe recipe, CompressionRequest request, OnnxModel source, string output,
-        List<IReadOnlyDictionary<string, TensorValue>> samples, List<long>? labels, Dictionary<string, double> timings, Stopwatch total,
+        List<IReadOnlyDictionary<string, TensorValue>> samples, List<string>? sampleNames, List<long>? labels, Dictionary<string, double> timings, Stopwatch total,
         bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -140,7 +142,7 @@ public static class Compressor
             using (var original = ModelSession.Open(source.SourcePath!, null))
             using (var compressed = ModelSession.Open(temporary, sessionOptions))
             {
-                evaluation = Evaluator.Compare(original, compressed, samples, labels, request.CalibrationFolder ?? "random", request.Output, progress);
+                evaluation = Evaluator.Compare(original, compressed, samples, labels, request.CalibrationFolder ?? "random", request.Output, progress, sampleNames);
             }
 
             timings["verify"] = Lap(clock);

@@ -126,11 +126,13 @@ public static class ReportWriter
         {
             json.WriteStartObject();
             json.WriteString("name", o.Output);
-            json.WriteNumber("meanCosine", o.MeanCosine);
-            json.WriteNumber("minCosine", o.MinCosine);
-            json.WriteNumber("maxAbsoluteError", o.MaxAbsoluteError);
-            json.WriteNumber("maxRelativeError", o.MaxRelativeError);
-            json.WriteNumber("top1Agreement", o.Top1Agreement);
+            json.WriteString("elementType", o.ElementType);
+            WriteNullable(json, "meanCosine", o.MeanCosine);
+            WriteNullable(json, "minCosine", o.MinCosine);
+            WriteNullable(json, "maxAbsoluteError", o.MaxAbsoluteError);
+            WriteNullable(json, "maxRelativeError", o.MaxRelativeError);
+            WriteNullable(json, "top1Agreement", o.Top1Agreement);
+            WriteNullable(json, "exactAgreement", o.ExactAgreement);
             json.WriteEndObject();
         }
 
@@ -138,9 +140,10 @@ public static class ReportWriter
         json.WriteEndObject();
     }
 
+    /// <summary>A number, or null when there is none or it is not finite (JSON has no NaN; a NaN metric is written as null).</summary>
     private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
     {
-        if (value is { } v)
+        if (value is { } v && double.IsFinite(v))
         {
             json.WriteNumber(name, v);
         }

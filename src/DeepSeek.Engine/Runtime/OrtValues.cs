@@ -45,6 +45,13 @@ internal static class OrtValues
             TensorElementType.UInt8 => new TensorValue((int)TensorProto.Types.DataType.Uint8, shape, value.GetTensorDataAsSpan<byte>().ToArray()),
             TensorElementType.Int8 => new TensorValue((int)TensorProto.Types.DataType.Int8, shape, value.GetTensorDataAsSpan<sbyte>().ToArray()),
             TensorElementType.Bool => new TensorValue((int)TensorProto.Types.DataType.Bool, shape, value.GetTensorDataAsSpan<bool>().ToArray()),
+            TensorElementType.Int16 => new TensorValue((int)TensorProto.Types.DataType.Int16, shape, value.GetTensorDataAsSpan<short>().ToArray()),
+            TensorElementType.UInt16 => new TensorValue((int)TensorProto.Types.DataType.Uint16, shape, value.GetTensorDataAsSpan<ushort>().ToArray()),
+            TensorElementType.UInt32 => new TensorValue((int)TensorProto.Types.DataType.Uint32, shape, value.GetTensorDataAsSpan<uint>().ToArray()),
+            TensorElementType.UInt64 => new TensorValue((int)TensorProto.Types.DataType.Uint64, shape, value.GetTensorDataAsSpan<ulong>().ToArray()),
+            // Tensor values hold no bfloat16: widened to float32, which is exact (bfloat16 is float32's upper 16 bits).
+            TensorElementType.BFloat16 => new TensorValue((int)TensorProto.Types.DataType.Float, shape,
+                value.GetTensorDataAsSpan<BFloat16>().ToArray().Select(b => BitConverter.Int32BitsToSingle(b.value << 16)).ToArray()),
             TensorElementType.Float16 => new TensorValue((int)TensorProto.Types.DataType.Float16, shape,
                 value.GetTensorDataAsSpan<Float16>().ToArray().Select(f => BitConverter.UInt16BitsToHalf(f.value)).ToArray()),
             _ => throw new NotSupportedException($"{info.ElementDataType} outputs"),

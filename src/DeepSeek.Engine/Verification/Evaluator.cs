@@ -1,20 +1,38 @@
 using DeepSeek.Engine.Data;
 using DeepSeek.Engine.Runtime;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.Protobuf;
 
 namespace DeepSeek.Engine.Verification;
 
-/// <summary>Runs the original and the compressed model on the same samples and measures how far apart their outputs are.</summary>
+/// <summary>
+/// Runs the original and the compressed model on the same samples and measures how far apart their outputs are. Every
+/// output is compared, whatever its element type: float, float16, bfloat16 and double as numbers (cosine, errors, top-1),
+/// integer and bool outputs also element by element (the share of equal elements, which a budget wants at 100 %).
+/// A comparison that compares nothing (DSB0069), a non-finite input (DSB0057) or a non-finite output of the original
+/// (DSB0058) fails: such evidence says nothing about the compressed model.
+/// </summary>
 public static class Evaluator
 {
-    /// <summary>Compares every float output over <paramref name="samples"/>; labels (one per row) give accuracies.</summary>
+    /// <summary>Compares every output over <paramref name="samples"/>; labels (one per row) give accuracies.</summary>
+    /// <param name="original">The reference model.</param>
+    /// <param name="compressed">The model under test.</param>
+    /// <param name="samples">The inputs, one dictionary per sample.</param>
+    /// <param name="labels">One label per row of the first output, or null.</param>
+    /// <param name="dataSource">Where the samples come from (a folder, or <c>random</c>).</param>
+    /// <param name="file">The file named in diagnostics.</param>
+    /// <param name="progress">Progress lines.</param>
+    /// <param name="sampleNames">A name per sample for diagnostics (a data folder's <see cref="DataSample.Source"/>); else the sample's index.</param>
     public static EvaluationResult Compare(ModelSession original, ModelSession compressed, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
-        IReadOnlyList<long>? labels, string dataSource, string file, IProgress<string>? progress = null)
+        IReadOnlyList<long>? labels, string dataSource, string file, IProgress<string>? progress = null, IReadOnlyList<string>? sampleNames = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(compressed);
         ArgumentNullException.ThrowIfNull(samples);
+        CheckInputsFinite(samples, dataSource, sampleNames);
         var names = original.OutputNames;
         var accumulators = names.ToDictionary(n => n, _ => new Accumulator(), StringComparer.Ordinal);
+        var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
         long correctOriginal = 0, correctCompressed = 0, labelled = 0;
         var rowIndex = 0;
         for (var s = 0; s < samples.Count; s++)
@@ -26,16 +44,26 @@ public static class Evaluator
             for (var o = 0; o < names.Count; o++)
             {
                 var name = names[o];
-                if (a[name].Data is not float[] x || b[name].Data is not float[] y || x.Length != y.Length)
+                var x = ToDoubles(a[name]);
+                var y = ToDoubles(b[name]);
+                if (FirstNonFinite(x) is { } bad)
                 {
+                    throw new DeepSeekException(DiagnosticIds.NonFiniteOriginalOutput, dataSource,
+                        $"on sample {SampleName(sampleNames, s)} the original model's output {Names.Quote(name)} holds {Format(x[bad])} (element {bad})");
+                }
+
+                if (x.Length != y.Length)
+                {
+                    skipped[name] = $"{a[name]} in the original, {b[name]} in the compressed model";
                     continue;
                 }
 
+                var exact = IsExact(a[name].ElementType);
                 var rows = Rows(a[name].Shape, x.Length);
-                var width = x.Length / rows;
+                var width = rows == 0 ? 0 : x.Length / rows;
                 for (var r = 0; r < rows; r++)
                 {
-                    var (argA, argB) = accumulators[name].Add(x.AsSpan(r * width, width), y.AsSpan(r * width, width));
+                    var (argA, argB) = accumulators[name].Add(x.AsSpan(r * width, width), y.AsSpan(r * width, width), exact, a[name].ElementTypeName);
                     if (o == 0 && labels is not null && rowIndex + r < labels.Count)
                     {
                         labelled++;
@@ -53,14 +81,78 @@ public static class Evaluator
             rowIndex += Math.Max(1, firstRows);
         }
 
-        var metrics = names.Where(n => accumulators[n].Rows > 0).Select(n => accumulators[n].Result(n)).ToArray();
+        var metrics = names.Where(n => accumulators[n].Rows > 0 && !skipped.ContainsKey(n)).Select(n => accumulators[n].Result(n)).ToArray();
+        if (metrics.Length == 0)
+        {
+            var why = samples.Count == 0 ? "there were no samples"
+                : skipped.Count > 0 ? "no output had the same number of elements in both models: " + string.Join("; ", skipped.Select(p => $"{Names.Quote(p.Key)} is {p.Value}"))
+                : "every output was empty";
+            throw new DeepSeekException(DiagnosticIds.NothingCompared, file, $"the verification compared no output ({why})");
+        }
+
         return new EvaluationResult(samples.Count, rowIndex, dataSource, metrics,
             labelled > 0 ? (double)correctOriginal / labelled : null,
             labelled > 0 ? (double)correctCompressed / labelled : null);
     }
 
+    /// <summary>DSB0057 when an input of a sample holds NaN or infinity, naming the sample and the input.</summary>
+    public static void CheckInputsFinite(IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, string dataSource, IReadOnlyList<string>? sampleNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        for (var s = 0; s < samples.Count; s++)
+        {
+            foreach (var (name, value) in samples[s])
+            {
+                if (IsExact(value.ElementType))
+                {
+                    continue;
+                }
+
+                var values = ToDoubles(value);
+                if (FirstNonFinite(values) is { } bad)
+                {
+                    throw new DeepSeekException(DiagnosticIds.NonFiniteInput, dataSource,
+                        $"sample {SampleName(sampleNames, s)} holds {Format(values[bad])} in input {Names.Quote(name)} (element {bad})");
+                }
+            }
+        }
+    }
+
+    /// <summary>The elements of any tensor value as doubles (bool: 0 and 1).</summary>
+    internal static double[] ToDoubles(TensorValue value) => (TensorProto.Types.DataType)value.ElementType switch
+    {
+        TensorProto.Types.DataType.Double => (double[])value.Data,
+        TensorProto.Types.DataType.Float => Array.ConvertAll((float[])value.Data, v => (double)v),
+        TensorProto.Types.DataType.Float16 => Array.ConvertAll((Half[])value.Data, v => (double)v),
+        TensorProto.Types.DataType.Int64 => Array.ConvertAll((long[])value.Data, v => (double)v),
+        TensorProto.Types.DataType.Uint64 => Array.ConvertAll((ulong[])value.Data, v => (double)v),
+        _ => Array.ConvertAll(value.ToFloatArray(), v => (double)v), // 8, 16 and 32-bit integers and bool: exact in float
+    };
+
+    /// <summary>Whether outputs of this element type must agree element for element (integers and bool).</summary>
+    internal static bool IsExact(int elementType) => (TensorProto.Types.DataType)elementType is not
+        (TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Float16 or TensorProto.Types.DataType.Double or TensorProto.Types.DataType.Bfloat16);
+
+    private static int? FirstNonFinite(double[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!double.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Format(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+
+    private static string SampleName(IReadOnlyList<string>? names, int index)
+        => names is not null && index < names.Count && names[index].Length > 0 ? Names.Quote(names[index]) : $"#{index}";
+
     private static int Rows(IReadOnlyList<long> shape, int length)
-        => shape.Count >= 2 && shape[0] > 1 && length % shape[0] == 0 ? (int)shape[0] : 1;
+        => length == 0 ? 0 : shape.Count >= 2 && shape[0] > 1 && length % shape[0] == 0 ? (int)shape[0] : 1;
 
     private sealed class Accumulator
     {
@@ -69,20 +161,28 @@ public static class Evaluator
         private double maxAbs;
         private double maxRel;
         private int agree;
+        private long equal;
+        private long elements;
+        private bool exact;
+        private string elementType = "";
 
         public int Rows { get; private set; }
 
-        public (int ArgA, int ArgB) Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+        public (int ArgA, int ArgB) Add(ReadOnlySpan<double> a, ReadOnlySpan<double> b, bool exactType, string typeName)
         {
+            exact = exactType;
+            elementType = typeName;
             double dot = 0, na = 0, nb = 0, peak = 0, worst = 0;
+            var nanB = false; // a row where the compressed model gives NaN never agrees
             int argA = 0, argB = 0;
             for (var i = 0; i < a.Length; i++)
             {
-                dot += (double)a[i] * b[i];
-                na += (double)a[i] * a[i];
-                nb += (double)b[i] * b[i];
+                dot += a[i] * b[i];
+                na += a[i] * a[i];
+                nb += b[i] * b[i];
                 peak = Math.Max(peak, Math.Abs(a[i]));
-                worst = Math.Max(worst, Math.Abs((double)a[i] - b[i]));
+                worst = Math.Max(worst, Math.Abs(a[i] - b[i])); // Math.Max keeps a NaN: a NaN of the compressed model shows
+                equal += a[i] == b[i] ? 1 : 0;
                 if (a[i] > a[argA])
                 {
                     argA = i;
@@ -92,18 +192,25 @@ public static class Evaluator
                 {
                     argB = i;
                 }
+
+                nanB |= double.IsNaN(b[i]);
             }
 
+            elements += a.Length;
             var cosine = na == 0 && nb == 0 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
             cosineSum += cosine;
             minCosine = Math.Min(minCosine, cosine);
             maxAbs = Math.Max(maxAbs, worst);
             maxRel = Math.Max(maxRel, peak > 0 ? worst / peak : worst);
-            agree += argA == argB ? 1 : 0;
+            agree += argA == argB && !nanB ? 1 : 0;
             Rows++;
             return (argA, argB);
         }
 
-        public OutputMetrics Result(string name) => new(name, cosineSum / Rows, minCosine, maxAbs, maxRel, (double)agree / Rows);
+        public OutputMetrics Result(string name) => new(name, cosineSum / Rows, minCosine, maxAbs, maxRel, (double)agree / Rows)
+        {
+            ElementType = elementType,
+            ExactAgreement = exact ? (double)equal / Math.Max(1, elements) : null,
+        };
     }
 }

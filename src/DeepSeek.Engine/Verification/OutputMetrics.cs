@@ -7,7 +7,19 @@ namespace DeepSeek.Engine.Verification;
 /// <param name="MaxAbsoluteError">The largest |original − compressed| over all values.</param>
 /// <param name="MaxRelativeError">The largest absolute error divided by the largest |original| value of its row.</param>
 /// <param name="Top1Agreement">The fraction of rows whose arg-max is the same in both.</param>
-public sealed record OutputMetrics(string Output, double MeanCosine, double MinCosine, double MaxAbsoluteError, double MaxRelativeError, double Top1Agreement);
+/// <remarks>Every output is compared: float16, bfloat16 and double outputs are read as doubles; integer and bool outputs
+/// also give <see cref="ExactAgreement"/>. A NaN of the compressed model makes the figures NaN, which meets no budget.</remarks>
+public sealed record OutputMetrics(string Output, double MeanCosine, double MinCosine, double MaxAbsoluteError, double MaxRelativeError, double Top1Agreement)
+{
+    /// <summary>The output's element type as the original model gives it (<c>float</c>, <c>float16</c>, <c>int64</c>...).</summary>
+    public string ElementType { get; init; } = "float";
+
+    /// <summary>For integer and bool outputs, the share of elements equal in both models (a budget wants 1); null for floating-point outputs.</summary>
+    public double? ExactAgreement { get; init; }
+
+    /// <summary>Whether every figure is a number (a NaN or infinity here meets no budget).</summary>
+    public bool IsFinite => double.IsFinite(MeanCosine) && double.IsFinite(MinCosine) && double.IsFinite(MaxAbsoluteError) && double.IsFinite(MaxRelativeError);
+}
 
 /// <summary>The comparison of a compressed model with its original on evaluation data.</summary>
 /// <param name="Samples">Samples evaluated.</param>

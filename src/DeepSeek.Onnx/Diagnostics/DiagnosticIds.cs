@@ -111,6 +111,13 @@ public static class DiagnosticIds
     public static readonly DiagnosticDescriptor DataFolderTooLarge = new("DSB0056", "Data folder too large",
         "use fewer or smaller samples; a few hundred representative samples are enough to calibrate and evaluate");
 
+    /// <summary>DSB0057: Non-finite value in a data sample.</summary>
+    public static readonly DiagnosticDescriptor NonFiniteInput = new("DSB0057", "Non-finite value in a data sample",
+        "a sample whose input holds NaN or infinity verifies nothing; fix or remove that sample");
+    /// <summary>DSB0058: The original model gives a non-finite output on a sample.</summary>
+    public static readonly DiagnosticDescriptor NonFiniteOriginalOutput = new("DSB0058", "The original model gives a non-finite output on a sample",
+        "the reference itself gives NaN or infinity on that sample, so nothing can be compared; check the sample (its range, its preprocessing) or the model");
+
     // 0060-0069: compression.
     /// <summary>DSB0060: Operator cannot be upgraded.</summary>
     public static readonly DiagnosticDescriptor OperatorNotUpgradable = new("DSB0060", "Operator cannot be upgraded",
@@ -136,6 +143,9 @@ public static class DiagnosticIds
     /// <summary>DSB0068: Compressed model over the profile's size budget.</summary>
     public static readonly DiagnosticDescriptor SizeBudgetExceeded = new("DSB0068", "Compressed model over the profile's size budget",
         "choose a smaller recipe (int8-dynamic, int4), prune the model, or target a profile without a size budget");
+    /// <summary>DSB0069: The verification compared no output.</summary>
+    public static readonly DiagnosticDescriptor NothingCompared = new("DSB0069", "The verification compared no output",
+        "a model is only written once its outputs were compared with the original's; check the samples and the model's outputs");
     /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
     public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",
         "check that the model and the data belong together; the message is ONNX Runtime's");
@@ -159,9 +169,9 @@ public static class DiagnosticIds
         InvalidTensorDims, TensorDataLengthMismatch, UnsupportedDataType, NonFiniteWeights,
         GraphCycle, DanglingInput, DuplicateValue, GraphOutputNotProduced, MissingOpsetImport, MissingGraph,
         WriteFailed, OutputIsInput,
-        DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge,
+        DataFolderNotFound, DataFolderEmpty, MalformedNpy, SampleMismatch, LabelsMismatch, MalformedTensorFile, DataFolderTooLarge, NonFiniteInput, NonFiniteOriginalOutput,
         OperatorNotUpgradable, InvalidProfile, NoKernel, AccuracyBudgetMissed, CalibrationRequired, InvalidOption, RuntimeFailed, SlowerThanOriginal,
-        SizeBudgetExceeded,
+        SizeBudgetExceeded, NothingCompared,
         InvalidArguments, EngineNotFound, InternalError,
     ];
 }
