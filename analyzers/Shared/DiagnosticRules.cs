@@ -5,9 +5,6 @@ namespace DeepSeek.Analyzers.Shared;
 /// <summary>How every DeepSeek Roslyn component (generator, analyzers) describes a rule: enabled by default, with its entry in docs/diagnostics.md as help link.</summary>
 internal static class DiagnosticRules
 {
-    /// <summary>The page every id has an entry on; the anchor is the id in lower case.</summary>
-    public const string HelpPage = ProductLinks.DiagnosticsPage;
-
     public static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity) => new(
-        id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpPage + id.ToLowerInvariant());
+        id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: ProductLinks.DiagnosticHelp(id));
 }

@@ -83,7 +83,7 @@ namespace DeepSeek.Build.Tasks
 
             var id = match.Groups["id"].Value;
             var file = match.Groups["file"].Value;
-            Log.LogError("DeepSeek", id, null, ProductLinks.DiagnosticsPage + id.ToLowerInvariant(),
+            Log.LogError("DeepSeek", id, null, ProductLinks.DiagnosticHelp(id),
                 File.Exists(file) || Directory.Exists(file) ? file : SubjectFile, 0, 0, 0, 0, match.Groups["message"].Value);
         }
 

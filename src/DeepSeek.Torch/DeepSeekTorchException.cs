@@ -28,7 +28,7 @@ public sealed class DeepSeekTorchException : Exception
         DiagnosticId = diagnosticId;
         ModulePath = modulePath;
         ModuleType = moduleType;
-        HelpLink = ProductLinks.DiagnosticsPage + diagnosticId.ToLowerInvariant();
+        HelpLink = ProductLinks.DiagnosticHelp(diagnosticId);
     }
 
     /// <summary>The diagnostic id, for example <c>DSB0071</c>.</summary>

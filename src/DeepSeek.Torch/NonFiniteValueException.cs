@@ -34,7 +34,7 @@ public sealed class NonFiniteValueException : Exception
         Kind = kind;
         Name = name;
         Count = count;
-        HelpLink = ProductLinks.DiagnosticsPage + "dsb0073";
+        HelpLink = ProductLinks.DiagnosticHelp("DSB0073");
     }
 
     /// <summary>The diagnostic id, <c>DSB0073</c>.</summary>

@@ -7,5 +7,5 @@ namespace DeepSeek.Onnx.Diagnostics;
 public sealed record DiagnosticDescriptor(string Id, string Title, string Action)
 {
     /// <summary>The help page of this diagnostic.</summary>
-    public string HelpLink => ProductLinks.DiagnosticsPage + Id.ToLowerInvariant();
+    public string HelpLink => ProductLinks.DiagnosticHelp(Id);
 }
