@@ -34,11 +34,14 @@ internal static class EvalCommand
                 ModelReader.Read(compressedPath);
                 var folder = parse.GetRequiredValue(data);
                 var set = DataSet.Load(folder, source.Graph.Inputs);
+                var inputs = set.Samples.Select(s => s.Inputs).ToList();
+                var sampleNames = set.Samples.Select(s => s.Source).ToList();
+                Evaluator.CheckInputsFinite(inputs, folder, sampleNames); // DSB0057, as compress does
                 var sessionOptions = (parse.GetValue(options) ?? []).Select(o => o.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
                 using var a = ModelSession.Open(source.SourcePath!, null);
                 using var b = ModelSession.Open(Path.GetFullPath(compressedPath), sessionOptions);
-                var result = Evaluator.Compare(a, b, set.Samples.Select(s => s.Inputs).ToList(), set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress,
-                    set.Samples.Select(s => s.Source).ToList());
+                var result = Evaluator.Compare(a, b, inputs, set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress,
+                    sampleNames);
                 if (parse.GetValue(json))
                 {
                     JsonOutput.Write(output, writer =>
