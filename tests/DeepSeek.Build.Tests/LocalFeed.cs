@@ -37,3 +37,11 @@ public sealed class LocalFeed : IDisposable
 
     private static string Project(string key) => Path.GetFullPath(typeof(LocalFeed).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
 }
+
+/// <summary>The package test classes share one <see cref="LocalFeed"/>: the packages are packed once per test run.</summary>
+[CollectionDefinition(Name)]
+public sealed class LocalFeedCollection : ICollectionFixture<LocalFeed>
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Local feed";
+}

@@ -12,7 +12,8 @@ namespace DeepSeek.Build.Tests;
 /// DeepSeekModel, then `dotnet build`, `dotnet run`, `dotnet publish -r linux-x64` and `-r linux-arm64`; and the deepseek
 /// tool installed with `dotnet tool install`.
 /// </summary>
-public sealed class PackageEndToEndTests(LocalFeed feed) : IClassFixture<LocalFeed>
+[Collection(LocalFeedCollection.Name)]
+public sealed class PackageEndToEndTests(LocalFeed feed)
 {
     private const int Digits = 16;
 
