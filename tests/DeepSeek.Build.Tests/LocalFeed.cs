@@ -40,7 +40,7 @@ public sealed class LocalFeed : IDisposable
 
 /// <summary>The package test classes share one <see cref="LocalFeed"/>: the packages are packed once per test run.</summary>
 [CollectionDefinition(Name)]
-public sealed class LocalFeedCollection : ICollectionFixture<LocalFeed>
+public sealed class SharedLocalFeed : ICollectionFixture<LocalFeed>
 {
     /// <summary>The collection's name.</summary>
     public const string Name = "Local feed";

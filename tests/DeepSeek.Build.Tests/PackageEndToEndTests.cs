@@ -12,7 +12,7 @@ namespace DeepSeek.Build.Tests;
 /// DeepSeekModel, then `dotnet build`, `dotnet run`, `dotnet publish -r linux-x64` and `-r linux-arm64`; and the deepseek
 /// tool installed with `dotnet tool install`.
 /// </summary>
-[Collection(LocalFeedCollection.Name)]
+[Collection(SharedLocalFeed.Name)]
 public sealed class PackageEndToEndTests(LocalFeed feed)
 {
     private const int Digits = 16;

@@ -12,7 +12,7 @@ namespace DeepSeek.Build.Tests;
 /// property, which help links come from too), release notes, and symbols with SourceLink (a .snupkg, or PDBs embedded in the
 /// assemblies DeepSeek.Build carries as tasks and analyzers).
 /// </summary>
-[Collection(LocalFeedCollection.Name)]
+[Collection(SharedLocalFeed.Name)]
 public sealed class PackageMetadataTests(LocalFeed feed)
 {
     [Theory]
