@@ -35,6 +35,10 @@ namespace DeepSeek.Build.Tasks
         /// <summary>The Dims metadata: sizes of symbolic input dimensions for random samples, <c>name=size</c> separated by <c>;</c> or <c>,</c> (each becomes a <c>--dim</c>).</summary>
         public string Dims { get; set; } = "";
 
+        /// <summary>The Task metadata: one output kind for every floating-point output (<c>embedding</c>, becomes <c>--task</c>),
+        /// and/or <c>output=kind</c> pairs separated by <c>;</c> or <c>,</c> (each becomes an <c>--output-kind</c>).</summary>
+        public string ModelTask { get; set; } = "";
+
         private static readonly char[] DimSeparators = { ';', ',' };
 
         /// <summary>The content-hash cache folder.</summary>
@@ -64,6 +68,11 @@ namespace DeepSeek.Build.Tasks
                 AddIfSet(args, "--accuracy-budget", AccuracyBudget);
                 AddIfSet(args, "--cache", CacheDirectory);
                 AddIfSet(args, "--report", Report);
+                foreach (var kind in ModelTask.Split(DimSeparators, System.StringSplitOptions.RemoveEmptyEntries))
+                {
+                    AddIfSet(args, kind.Contains("=") ? "--output-kind" : "--task", kind.Trim());
+                }
+
                 foreach (var dim in Dims.Split(DimSeparators, System.StringSplitOptions.RemoveEmptyEntries))
                 {
                     AddIfSet(args, "--dim", dim.Trim());

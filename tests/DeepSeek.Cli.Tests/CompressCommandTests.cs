@@ -45,7 +45,7 @@ public sealed class CompressCommandTests
         using (var json = JsonDocument.Parse(File.ReadAllText(report)))
         {
             var root = json.RootElement;
-            Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+            Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
             Assert.Equal(new FileInfo(output).Length, root.GetProperty("output").GetProperty("bytes").GetInt64());
             Assert.Equal(new FileInfo(model).Length, root.GetProperty("input").GetProperty("bytes").GetInt64());
             Assert.InRange(root.GetProperty("sizeRatio").GetDouble(), 0.2, 0.5);

@@ -25,7 +25,16 @@ internal static class CompressCommand
         var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
         var block = new Option<int>("--int4-block") { Description = "INT4: values per block (32, 64 or 128).", DefaultValueFactory = _ => 32 };
         var symmetric = new Option<bool>("--int4-symmetric") { Description = "INT4: symmetric blocks (no zero points)." };
-        var budget = new Option<string?>("--accuracy-budget") { Description = "For example 1%: fail (DSB0063) when the compressed model loses more." };
+        var budget = new Option<string?>("--accuracy-budget")
+        {
+            Description = "Read per output kind (docs/recipes.md); default 1%: a model that misses it is not written (DSB0063). none: enforce nothing.",
+        };
+        var task = new Option<string?>("--task") { Description = "What every floating-point output is: " + string.Join(", ", OutputKinds.All) + " (default: inferred from the graph)." };
+        var outputKind = new Option<string[]>("--output-kind")
+        {
+            Description = "One output's kind, as name=kind (repeatable; over --task).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var report = new Option<string?>("--report") { Description = "Write a JSON report (docs/compress-report.md)." };
         var manifest = new Option<string?>("--manifest") { Description = "Write the model's text manifest (docs/manifest.md)." };
         var dim = new Option<string[]>("--dim")
@@ -36,7 +45,7 @@ internal static class CompressCommand
         var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report, manifest, cache, dim,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, task, outputKind, report, manifest, cache, dim,
         };
 
         command.SetAction((parse, cancellationToken) =>
@@ -74,7 +83,9 @@ internal static class CompressCommand
                     },
                     Int4BlockSize = parse.GetValue(block),
                     Int4Symmetric = parse.GetValue(symmetric),
-                    Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : null,
+                    Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.ParseOrNone(b) : AccuracyBudget.Default,
+                    Task = parse.GetValue(task),
+                    OutputKinds = ParseOutputKinds(parse.GetValue(outputKind)),
                     ReportPath = parse.GetValue(report),
                     Dims = dims,
                 };
@@ -112,6 +123,25 @@ internal static class CompressCommand
         return command;
     }
 
+    /// <summary><c>--output-kind name=kind</c> values as a dictionary (DSB0065 for one without '=' or with an unknown kind).</summary>
+    internal static Dictionary<string, string> ParseOutputKinds(string[]? values)
+    {
+        var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var text in values ?? [])
+        {
+            var at = text.LastIndexOf('=');
+            if (at <= 0 || at == text.Length - 1)
+            {
+                throw new DeepSeekException(DiagnosticIds.InvalidOption, "--output-kind", $"{Names.Quote(text)} is not name=kind", "for example --output-kind last_hidden_state=embedding");
+            }
+
+            _ = OutputKinds.Parse(text[(at + 1)..], "--output-kind");
+            kinds[text[..at]] = text[(at + 1)..];
+        }
+
+        return kinds;
+    }
+
     private static void WriteSummary(CompressionReport r, TextWriter o)
     {
         var c = CultureInfo.InvariantCulture;
@@ -128,5 +158,11 @@ internal static class CompressCommand
         }
 
         EvalCommand.WriteMetrics(r.Evaluation, o);
+        o.WriteLine($"  budget: {r.Budget}");
+        foreach (var check in r.BudgetChecks)
+        {
+            var bound = check.AtLeast ? "≥" : "≤";
+            o.WriteLine(string.Create(c, $"    {check.Output} ({OutputKinds.Name(check.Kind)}): {BudgetCheck.Label(check.Metric)} {check.Value:0.####} {bound} {check.Threshold:0.####} {(check.Met ? "met" : "MISSED")}"));
+        }
     }
 }

@@ -20,9 +20,11 @@ internal static class EvalCommand
         var data = new Option<string>("--data") { Description = "Folder of sample inputs (and optional labels.npy).", Required = true };
         var json = new Option<bool>("--json") { Description = "Write the metrics as JSON." };
         var options = new Option<string[]>("--session-option") { Description = "key=value ONNX Runtime session config for the compressed model (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("eval", "Compare a compressed model with its original on real inputs: top-1 agreement, cosine similarity, errors, accuracy.")
+        var task = new Option<string?>("--task") { Description = "What every floating-point output is: " + string.Join(", ", OutputKinds.All) + " (default: inferred from the graph)." };
+        var outputKind = new Option<string[]>("--output-kind") { Description = "One output's kind, as name=kind (repeatable; over --task).", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("eval", "Compare a compressed model with its original on real inputs, with the figures of each output's kind (docs/recipes.md).")
         {
-            original, compressed, data, json, options,
+            original, compressed, data, json, options, task, outputKind,
         };
         command.SetAction(parse =>
         {
@@ -40,8 +42,9 @@ internal static class EvalCommand
                 var sessionOptions = (parse.GetValue(options) ?? []).Select(o => o.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
                 using var a = ModelSession.Open(source.SourcePath!, null);
                 using var b = ModelSession.Open(Path.GetFullPath(compressedPath), sessionOptions);
+                var kinds = OutputKindInference.Resolve(source, parse.GetValue(task), CompressCommand.ParseOutputKinds(parse.GetValue(outputKind)));
                 var result = Evaluator.Compare(a, b, inputs, set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress,
-                    sampleNames);
+                    sampleNames, kinds);
                 if (parse.GetValue(json))
                 {
                     JsonOutput.Write(output, writer =>
@@ -68,6 +71,30 @@ internal static class EvalCommand
     internal const string RandomEvidenceLine =
         "  evidence: random inputs (no data given), not real samples: these figures say little about accuracy on real inputs; add a Calibration folder of real samples (--calibration DIR)";
 
+    /// <summary>The figures of the output's kind, as one line (empty for kinds without any).</summary>
+    private static string KindFigures(OutputMetrics m)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var parts = new List<string>();
+        void Add(string label, double? value, string format)
+        {
+            if (value is { } v)
+            {
+                parts.Add(label + " " + v.ToString(format, c));
+            }
+        }
+
+        Add("pooled cosine", m.PooledCosine, "F6");
+        Add("min", m.MinPooledCosine, "F6");
+        Add("neighbour agreement", m.NeighbourAgreement, "P1");
+        Add(m.Kind == OutputKind.LanguageModel ? "next-token agreement" : "per-position agreement", m.PositionAgreement, "P2");
+        Add("decoded sequences equal", m.DecodedAgreement, "P1");
+        Add("KL divergence", m.KlDivergence, "G4");
+        Add("mean IoU", m.MeanIoU, "F4");
+        Add("relative L1", m.RelativeL1, "G4");
+        return string.Join(", ", parts);
+    }
+
     internal static void WriteMetrics(EvaluationResult e, TextWriter o)
     {
         var c = CultureInfo.InvariantCulture;
@@ -80,7 +107,11 @@ internal static class EvalCommand
         foreach (var m in e.Outputs)
         {
             var exact = m.ExactAgreement is { } share ? string.Create(c, $", equal elements {share:P2}") : "";
-            o.WriteLine(string.Create(c, $"  {m.Output} ({m.ElementType}): cosine mean {m.MeanCosine:F6} min {m.MinCosine:F6}, top-1 agreement {m.Top1Agreement:P2}, max abs error {m.MaxAbsoluteError:G4}, max rel error {m.MaxRelativeError:G4}{exact}"));
+            o.WriteLine(string.Create(c, $"  {m.Output} ({m.ElementType}, {OutputKinds.Name(m.Kind)}): cosine mean {m.MeanCosine:F6} min {m.MinCosine:F6}, top-1 agreement {m.Top1Agreement:P2}, max abs error {m.MaxAbsoluteError:G4}, max rel error {m.MaxRelativeError:G4}{exact}"));
+            if (KindFigures(m) is { Length: > 0 } figures)
+            {
+                o.WriteLine($"    {figures}");
+            }
         }
 
         if (e.OriginalAccuracy is { } before && e.CompressedAccuracy is { } after)

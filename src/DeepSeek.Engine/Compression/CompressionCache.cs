@@ -40,7 +40,9 @@ public sealed class CompressionCache(string directory)
             .Append(";size=").Append(p.SizeBudgetMB?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none").Append('\n');
         text.Append("quantize=").Append(request.Quantize).Append(";method=").Append(request.CalibrationMethod)
             .Append(";samples=").Append(request.MaxCalibrationSamples).Append(";int4=").Append(request.Int4BlockSize).Append(request.Int4Symmetric ? "s" : "a")
-            .Append(";budget=").Append(request.Budget?.Points.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none")
+            .Append(";budget=").Append(request.Budget?.Name ?? "none")
+            .Append(";task=").Append(request.Task ?? "")
+            .Append(";kinds=").Append(string.Join(",", request.OutputKinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => k.Key + "=" + k.Value)))
             .Append(";dims=").Append(string.Join(",", request.Dims.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Key + "=" + d.Value)));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

@@ -21,6 +21,9 @@ public sealed record CompressionReport(
     /// <summary>With <c>auto</c>: the recipes tried before this one, and why each was rejected.</summary>
     public IReadOnlyList<string> Attempts { get; init; } = [];
 
+    /// <summary>Each output's figures against the thresholds the budget gives its kind (empty when the user opted out).</summary>
+    public IReadOnlyList<BudgetCheck> BudgetChecks { get; init; } = [];
+
     /// <summary>Output size over input size.</summary>
     public double SizeRatio => InputBytes == 0 ? 0 : (double)OutputBytes / InputBytes;
 }

@@ -34,8 +34,15 @@ public sealed record CompressionRequest
     /// <summary>INT4: symmetric blocks (no zero points) instead of min/max blocks.</summary>
     public bool Int4Symmetric { get; init; }
 
-    /// <summary>The accuracy budget; null: measured and reported, never enforced.</summary>
-    public AccuracyBudget? Budget { get; init; }
+    /// <summary>The accuracy budget, read per output kind; <see cref="AccuracyBudget.Default"/> unless given; null only when the
+    /// user opted out (<c>none</c>): measured and reported, never enforced.</summary>
+    public AccuracyBudget? Budget { get; init; } = AccuracyBudget.Default;
+
+    /// <summary>The kind of every floating-point output (<c>Task</c>, <c>--task</c>); null: inferred from the graph.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>Kinds of single outputs by name (<c>--output-kind name=kind</c>), over <see cref="Task"/>.</summary>
+    public IReadOnlyDictionary<string, string> OutputKinds { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Sizes of symbolic input dimensions for the random samples made when no data folder is given (<c>--dim name=value</c>).</summary>
     public IReadOnlyDictionary<string, long> Dims { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -22,6 +22,9 @@ public static class Compressor
     /// <summary>Samples used for verification when no data folder is given.</summary>
     public const int RandomSamples = 8;
 
+    /// <summary>The report's budget when the user opted out with <c>none</c>.</summary>
+    public const string NothingEnforced = "none: nothing was enforced (AccuracyBudget=\"none\")";
+
     /// <summary>Compresses <see cref="CompressionRequest.Input"/> into <see cref="CompressionRequest.Output"/>.</summary>
     public static CompressionReport Run(CompressionRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -44,6 +47,7 @@ public static class Compressor
         var sampleNames = data?.Samples.Select(s => s.Source).ToList();
         Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? "random", sampleNames); // DSB0057 before calibration reads the samples
         var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
+        var kinds = OutputKindInference.Resolve(source, request.Task, request.OutputKinds);
         timings["read"] = Lap(clock);
 
         var recipes = RecipePlanner.Candidates(request.Quantize, request.Profile, source, data is not null);
@@ -52,7 +56,7 @@ public static class Compressor
         {
             try
             {
-                var report = Attempt(recipes[i], request, source, output, samples, sampleNames, labels, new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
+                var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds), new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
                 report = report with { Attempts = attempts };
                 if (request.ReportPath is not null)
                 {
@@ -70,9 +74,9 @@ public static class Compressor
     }
 
     private static CompressionReport Attempt(Recipe recipe, CompressionRequest request, OnnxModel source, string output,
-        List<IReadOnlyDictionary<string, TensorValue>> samples, List<string>? sampleNames, List<long>? labels, Dictionary<string, double> timings, Stopwatch total,
-        bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
+        Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
     {
+        var samples = evidence.Samples;
         var clock = Stopwatch.StartNew();
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
         var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
@@ -142,20 +146,28 @@ public static class Compressor
             using (var original = ModelSession.Open(source.SourcePath!, null))
             using (var compressed = ModelSession.Open(temporary, sessionOptions))
             {
-                evaluation = Evaluator.Compare(original, compressed, samples, labels, request.CalibrationFolder ?? "random", request.Output, progress, sampleNames);
+                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, request.CalibrationFolder ?? "random", request.Output, progress,
+                    evidence.SampleNames, evidence.Kinds);
             }
 
             timings["verify"] = Lap(clock);
-            string? budgetNote = null;
+            IReadOnlyList<BudgetCheck> checks = [];
+            string budgetNote = NothingEnforced;
             if (request.Budget is { } budget)
             {
                 var missed = budget.Check(evaluation);
                 if (missed is not null)
                 {
-                    throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}");
+                    throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}"
+                        + (request.CalibrationFolder is null ? $" (evidence: {samples.Count} random samples)" : ""),
+                        (budget.IsDefault ? "no AccuracyBudget was given, so the default 1% applies; " : "")
+                        + (request.CalibrationFolder is null ? "random inputs say little about real ones (a classifier's top class flips easily on noise): give a Calibration folder of real samples; else " : "")
+                        + "give calibration data closer to real inputs, choose a gentler recipe (int8-dynamic, fp16), raise the budget, or set the output's kind (Task) if it is not "
+                        + string.Join(", ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: {OutputKinds.Name(o.Kind)}")));
                 }
 
-                budgetNote = $"{budget.Points}% (met)";
+                checks = budget.Checks(evaluation);
+                budgetNote = $"{budget.Name}: met";
             }
 
             if (checkSpeed && recipe != Recipe.None && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
@@ -174,7 +186,10 @@ public static class Compressor
             File.Move(temporary, output, overwrite: true);
             timings["total"] = total.Elapsed.TotalMilliseconds;
             return new CompressionReport(request.Input, request.Output, new FileInfo(source.SourcePath!).Length, new FileInfo(output).Length,
-                request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings);
+                request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
+            {
+                BudgetChecks = checks,
+            };
         }
         finally
         {
@@ -266,4 +281,8 @@ public static class Compressor
         clock.Restart();
         return ms;
     }
+
+    /// <summary>What every attempt is verified on: the samples, their names, labels, and the kind of each output.</summary>
+    private sealed record Evidence(List<IReadOnlyDictionary<string, TensorValue>> Samples, List<string>? SampleNames, List<long>? Labels,
+        IReadOnlyDictionary<string, OutputKindChoice> Kinds);
 }

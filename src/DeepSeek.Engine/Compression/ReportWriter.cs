@@ -8,7 +8,7 @@ namespace DeepSeek.Engine.Compression;
 public static class ReportWriter
 {
     /// <summary>The report schema's version.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>Writes <paramref name="report"/> to <paramref name="path"/> through a temporary file.</summary>
     public static void WriteFile(CompressionReport report, string path)
@@ -90,14 +90,22 @@ public static class ReportWriter
 
         json.WriteEndObject();
         WriteEvaluation(json, report.Evaluation);
-        if (report.Budget is null)
+        json.WriteString("budget", report.Budget);
+        json.WriteStartArray("budgetChecks");
+        foreach (var check in report.BudgetChecks)
         {
-            json.WriteNull("budget");
+            json.WriteStartObject();
+            json.WriteString("output", check.Output);
+            json.WriteString("kind", OutputKinds.Name(check.Kind));
+            json.WriteString("metric", check.Metric);
+            WriteNullable(json, "value", check.Value);
+            json.WriteNumber("threshold", Math.Round(check.Threshold, 6));
+            json.WriteString("bound", check.AtLeast ? "min" : "max");
+            json.WriteBoolean("met", check.Met);
+            json.WriteEndObject();
         }
-        else
-        {
-            json.WriteString("budget", report.Budget);
-        }
+
+        json.WriteEndArray();
 
         json.WriteStartObject("timingsMs");
         foreach (var (key, value) in report.TimingsMs)
@@ -127,17 +135,36 @@ public static class ReportWriter
             json.WriteStartObject();
             json.WriteString("name", o.Output);
             json.WriteString("elementType", o.ElementType);
+            json.WriteString("kind", OutputKinds.Name(o.Kind));
+            json.WriteString("kindSource", o.KindSource);
             WriteNullable(json, "meanCosine", o.MeanCosine);
             WriteNullable(json, "minCosine", o.MinCosine);
             WriteNullable(json, "maxAbsoluteError", o.MaxAbsoluteError);
             WriteNullable(json, "maxRelativeError", o.MaxRelativeError);
             WriteNullable(json, "top1Agreement", o.Top1Agreement);
             WriteNullable(json, "exactAgreement", o.ExactAgreement);
+            WriteIfSet(json, "klDivergence", o.KlDivergence);
+            WriteIfSet(json, "pooledCosine", o.PooledCosine);
+            WriteIfSet(json, "minPooledCosine", o.MinPooledCosine);
+            WriteIfSet(json, "neighbourAgreement", o.NeighbourAgreement);
+            WriteIfSet(json, "positionAgreement", o.PositionAgreement);
+            WriteIfSet(json, "decodedAgreement", o.DecodedAgreement);
+            WriteIfSet(json, "meanIoU", o.MeanIoU);
+            WriteIfSet(json, "relativeL1", o.RelativeL1);
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    /// <summary>A kind's figure: written only for the kinds that have it (a NaN as null).</summary>
+    private static void WriteIfSet(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is not null)
+        {
+            WriteNullable(json, name, value);
+        }
     }
 
     /// <summary>A number, or null when there is none or it is not finite (JSON has no NaN; a NaN metric is written as null).</summary>

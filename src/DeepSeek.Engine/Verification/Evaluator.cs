@@ -24,22 +24,29 @@ public static class Evaluator
     /// <param name="file">The file named in diagnostics.</param>
     /// <param name="progress">Progress lines.</param>
     /// <param name="sampleNames">A name per sample for diagnostics (a data folder's <see cref="DataSample.Source"/>); else the sample's index.</param>
+    /// <param name="kinds">Each output's kind (<see cref="OutputKindInference.Resolve"/>); an output missing here is <see cref="OutputKind.Other"/>.
+    /// Labels are read against the first classification output, or the first output when none is.</param>
     public static EvaluationResult Compare(ModelSession original, ModelSession compressed, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
-        IReadOnlyList<long>? labels, string dataSource, string file, IProgress<string>? progress = null, IReadOnlyList<string>? sampleNames = null)
+        IReadOnlyList<long>? labels, string dataSource, string file, IProgress<string>? progress = null, IReadOnlyList<string>? sampleNames = null,
+        IReadOnlyDictionary<string, OutputKindChoice>? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(compressed);
         ArgumentNullException.ThrowIfNull(samples);
         var names = original.OutputNames;
+        OutputKindChoice KindOf(string name) => kinds?.GetValueOrDefault(name) ?? new OutputKindChoice(OutputKind.Other, "not inferred");
         var accumulators = names.ToDictionary(n => n, _ => new Accumulator(), StringComparer.Ordinal);
+        var kindAccumulators = names.ToDictionary(n => n, n => new KindAccumulator(KindOf(n).Kind), StringComparer.Ordinal);
+        var labelledOutput = Math.Max(0, names.ToList().FindIndex(n => KindOf(n).Kind == OutputKind.Classification));
         var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
-        long correctOriginal = 0, correctCompressed = 0, labelled = 0;
+        long correctOriginal = 0, correctCompressed = 0, labelledRows = 0;
         var rowIndex = 0;
         for (var s = 0; s < samples.Count; s++)
         {
             progress?.Report($"evaluating {s + 1}/{samples.Count}");
             var a = original.Run(samples[s], null, file);
             var b = compressed.Run(samples[s], names, file);
+            var mask = Mask(samples[s]);
             var firstRows = 0;
             for (var o = 0; o < names.Count; o++)
             {
@@ -64,15 +71,16 @@ public static class Evaluator
                 for (var r = 0; r < rows; r++)
                 {
                     var (argA, argB) = accumulators[name].Add(x.AsSpan(r * width, width), y.AsSpan(r * width, width), exact, a[name].ElementTypeName);
-                    if (o == 0 && labels is not null && rowIndex + r < labels.Count)
+                    if (o == labelledOutput && labels is not null && rowIndex + r < labels.Count)
                     {
-                        labelled++;
+                        labelledRows++;
                         correctOriginal += argA == labels[rowIndex + r] ? 1 : 0;
                         correctCompressed += argB == labels[rowIndex + r] ? 1 : 0;
                     }
                 }
 
-                if (o == 0)
+                kindAccumulators[name].Add(x, y, a[name].Shape, mask);
+                if (o == labelledOutput)
                 {
                     firstRows = rows;
                 }
@@ -81,7 +89,8 @@ public static class Evaluator
             rowIndex += Math.Max(1, firstRows);
         }
 
-        var metrics = names.Where(n => accumulators[n].Rows > 0 && !skipped.ContainsKey(n)).Select(n => accumulators[n].Result(n)).ToArray();
+        var metrics = names.Where(n => accumulators[n].Rows > 0 && !skipped.ContainsKey(n))
+            .Select(n => kindAccumulators[n].Complete(accumulators[n].Result(n) with { Kind = KindOf(n).Kind, KindSource = KindOf(n).Source })).ToArray();
         if (metrics.Length == 0)
         {
             var why = samples.Count == 0 ? "there were no samples"
@@ -91,8 +100,11 @@ public static class Evaluator
         }
 
         return new EvaluationResult(samples.Count, rowIndex, dataSource, metrics,
-            labelled > 0 ? (double)correctOriginal / labelled : null,
-            labelled > 0 ? (double)correctCompressed / labelled : null);
+            labelledRows > 0 ? (double)correctOriginal / labelledRows : null,
+            labelledRows > 0 ? (double)correctCompressed / labelledRows : null)
+        {
+            LabelledOutput = labelledRows > 0 ? names[labelledOutput] : null,
+        };
     }
 
     /// <summary>DSB0057 when an input of a sample holds NaN or infinity, naming the sample and the input.</summary>
@@ -151,7 +163,11 @@ public static class Evaluator
     private static string SampleName(IReadOnlyList<string>? names, int index)
         => names is not null && index < names.Count && names[index].Length > 0 ? Names.Quote(names[index]) : $"#{index}";
 
-    private static int Rows(IReadOnlyList<long> shape, int length)
+    /// <summary>The sample's attention mask as doubles: the input whose name holds <c>mask</c>, or null.</summary>
+    private static double[]? Mask(IReadOnlyDictionary<string, TensorValue> sample)
+        => sample.FirstOrDefault(p => p.Key.Contains("mask", StringComparison.OrdinalIgnoreCase)).Value is { } mask ? ToDoubles(mask) : null;
+
+    internal static int Rows(IReadOnlyList<long> shape, int length)
         => length == 0 ? 0 : shape.Count >= 2 && shape[0] > 1 && length % shape[0] == 0 ? (int)shape[0] : 1;
 
     private sealed class Accumulator

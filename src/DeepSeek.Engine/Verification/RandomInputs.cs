@@ -135,7 +135,7 @@ public static class RandomInputs
     }
 
     /// <summary>The rows of the table a Gather reads with <paramref name="input"/> as its indices, or null.</summary>
-    private static long? TableRows(GraphEditor editor, string input)
+    internal static long? TableRows(GraphEditor editor, string input)
     {
         var pending = new Queue<string>([input]);
         var seen = new HashSet<string>(StringComparer.Ordinal);

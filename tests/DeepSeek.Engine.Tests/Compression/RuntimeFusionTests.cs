@@ -63,6 +63,7 @@ public sealed class RuntimeFusionTests
         var report = Compressor.Run(new CompressionRequest
         {
             Input = TestAssets.MnistMlp, Output = output, Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"), Quantize = "int8-dynamic",
+            CalibrationFolder = MnistDigits.WriteDataFolder(temp.File("digits"), MnistDigits.HeldOut.Take(32).ToList(), cnnLayout: false),
         });
 
         var optimized = OptimizedByOrt(output, report.SessionOptions, temp.File("optimized.onnx")).Graph.Node.Select(n => n.OpType).ToArray();

@@ -99,17 +99,29 @@ public sealed class EvaluatorMetricsTests
     {
         using var original = Identity();
         using var compressed = TimesOneOneTwo();
-        var labelled = Evaluator.Compare(original, compressed, [Sample(Rows)], [1, 0, 0], "hand", "mul.onnx");
-        var unlabelled = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "hand", "mul.onnx");
+        var classification = new Dictionary<string, OutputKindChoice> { ["y"] = new(OutputKind.Classification, "test") };
+        var labelled = Evaluator.Compare(original, compressed, [Sample(Rows)], [1, 0, 0], "hand", "mul.onnx", kinds: classification);
+        var unlabelled = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "hand", "mul.onnx", kinds: classification);
 
         // With labels: 66.67 points lost (see remarks), so 66.6% misses and 66.7% meets.
-        Assert.Contains("accuracy fell 66.67 points", new AccuracyBudget(66.6).Check(labelled), StringComparison.Ordinal);
+        Assert.Equal("y", labelled.LabelledOutput);
+        Assert.Contains("accuracy on classification output 'y' fell 66.67 points", new AccuracyBudget(66.6).Check(labelled), StringComparison.Ordinal);
         Assert.Null(new AccuracyBudget(66.7).Check(labelled));
 
         // Without labels: top-1 agreement 1/3 = 33.33%, which needs a budget of at least 66.67 points as well.
         Assert.Null(unlabelled.AccuracyDrop);
-        Assert.Contains("top-1 agreement with the original is 33.33", new AccuracyBudget(66.6).Check(unlabelled), StringComparison.Ordinal);
+        Assert.Contains("classification output 'y': top-1 agreement 0.3333", new AccuracyBudget(66.6).Check(unlabelled), StringComparison.Ordinal);
         Assert.Null(new AccuracyBudget(66.7).Check(unlabelled));
+
+        // Read as other values, the same output is held to its cosine: the mean of the three hand cosines (0.9549) against 1 − b.
+        var values = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "hand", "mul.onnx");
+        Assert.Equal(OutputKind.Other, values.Outputs[0].Kind);
+        var check = Assert.Single(new AccuracyBudget(4).Checks(values));
+        Assert.Equal("meanCosine", check.Metric);
+        Assert.Equal(Cosines.Average(), check.Value, 1e-12);
+        Assert.Equal(0.96, check.Threshold, 1e-12);
+        Assert.False(check.Met);
+        Assert.True(Assert.Single(new AccuracyBudget(5).Checks(values)).Met);
     }
 
     private static void AssertHandFigures(EvaluationResult result, int samples)
