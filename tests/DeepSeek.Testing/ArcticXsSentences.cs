@@ -49,8 +49,24 @@ public static class ArcticXsSentences
     public static string Write(string folder, IReadOnlyList<string> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);
-        var tokenizer = Tokenizer();
         Directory.CreateDirectory(folder);
+        var s = 0;
+        foreach (var batch in Batches(sentences))
+        {
+            var sample = Directory.CreateDirectory(Path.Combine(folder, $"sample_{s++:D2}")).FullName;
+            NpyWriter.Write(Path.Combine(sample, "input_ids.npy"), TensorValue.Create(batch.Ids, batch.Rows, batch.Length));
+            NpyWriter.Write(Path.Combine(sample, "attention_mask.npy"), TensorValue.Create(batch.Mask, batch.Rows, batch.Length));
+            NpyWriter.Write(Path.Combine(sample, "token_type_ids.npy"), TensorValue.Create(new long[batch.Ids.Length], batch.Rows, batch.Length));
+        }
+
+        return Path.GetFullPath(folder);
+    }
+
+    /// <summary>The samples <see cref="Write"/> writes: two sentences each, padded with id 0 (mask 0) to the longer one.</summary>
+    public static IEnumerable<SentenceBatch> Batches(IReadOnlyList<string> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        var tokenizer = Tokenizer();
         for (var s = 0; s * 2 < sentences.Count; s++)
         {
             var batch = sentences.Skip(s * 2).Take(2).Select(text => Ids(tokenizer, text)).ToArray();
@@ -63,13 +79,8 @@ public static class ArcticXsSentences
                 Array.Fill(mask, 1L, r * length, batch[r].Length);
             }
 
-            var sample = Directory.CreateDirectory(Path.Combine(folder, $"sample_{s:D2}")).FullName;
-            NpyWriter.Write(Path.Combine(sample, "input_ids.npy"), TensorValue.Create(ids, batch.Length, length));
-            NpyWriter.Write(Path.Combine(sample, "attention_mask.npy"), TensorValue.Create(mask, batch.Length, length));
-            NpyWriter.Write(Path.Combine(sample, "token_type_ids.npy"), TensorValue.Create(new long[ids.Length], batch.Length, length));
+            yield return new SentenceBatch(ids, mask, batch.Length, length);
         }
-
-        return Path.GetFullPath(folder);
     }
 
     /// <summary>The BERT tokenizer on arctic-embed-xs's vocabulary (uncased).</summary>
@@ -82,3 +93,10 @@ public static class ArcticXsSentences
         return [.. tokenizer.EncodeToIds(text, addSpecialTokens: true).Select(i => (long)i)];
     }
 }
+
+/// <summary>One sample of sentences: ids and mask, [rows, length] flattened.</summary>
+/// <param name="Ids">Token ids, 0 where padded.</param>
+/// <param name="Mask">1 for a token, 0 for padding.</param>
+/// <param name="Rows">Sentences in the batch.</param>
+/// <param name="Length">Tokens per row (the longest sentence's).</param>
+public sealed record SentenceBatch(long[] Ids, long[] Mask, int Rows, int Length);

@@ -61,6 +61,50 @@ public sealed class ResNet18CompressionTests(ITestOutputHelper output, ResNet18C
         Assert.True(evaluation.Outputs[0].MeanCosine > 0.99999);
     }
 
+    [Fact]
+    public void A_segmentation_head_is_measured_by_IoU_and_the_pooled_features_as_an_embedding()
+    {
+        using var temp = new TempDirectory();
+        var report = Compressor.Run(new CompressionRequest
+        {
+            Input = ModelHeads.ResNet18WithSegmentation,
+            Output = temp.File("resnet18-seg.int8.onnx"),
+            Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"),
+            Quantize = "int8-static",
+            CalibrationFolder = photos.Evaluation,
+            Budget = null,
+        });
+
+        var features = report.Evaluation.Outputs[0];
+        var map = report.Evaluation.Outputs.Single(o => o.Output == "segmentation");
+        output.WriteLine($"features ({features.KindSource}): pooled {features.PooledCosine:R}, neighbours {features.NeighbourAgreement:R}; segmentation ({map.KindSource}): IoU {map.MeanIoU:R}, relative L1 {map.RelativeL1:R}");
+        Assert.Equal(Verification.OutputKind.Embedding, features.Kind); // [1, 512, 1, 1] from a pooling
+        Assert.Equal(Verification.OutputKind.Dense, map.Kind); // [1, 3, 7, 7]
+
+        // Independently: arg-max class per cell over the 3 channels, IoU per class present in either map, averaged; per photo view.
+        var views = TestAssets.Images.Where(i => i.EndsWith("astronaut.png", StringComparison.Ordinal)).SelectMany(i => PngImage.Load(i).Views()).Take(8).ToList();
+        double iou = 0, l1 = 0;
+        foreach (var view in views)
+        {
+            var a = Ort.Run(ModelHeads.ResNet18WithSegmentation, "Input247", view.ToNchw(224), [1, 3, 224, 224])[1];
+            var b = Ort.Run(report.Output, "Input247", view.ToNchw(224), [1, 3, 224, 224])[1];
+            int[] Classes(float[] m) => [.. Enumerable.Range(0, 49).Select(p => Enumerable.Range(0, 3).MaxBy(c => m[(c * 49) + p]))];
+            var (x, y) = (Classes(a), Classes(b));
+            var present = Enumerable.Range(0, 3).Where(c => x.Contains(c) || y.Contains(c)).ToList();
+            iou += present.Average(c => (double)Enumerable.Range(0, 49).Count(p => x[p] == c && y[p] == c) / Enumerable.Range(0, 49).Count(p => x[p] == c || y[p] == c));
+            l1 += a.Zip(b, (u, v) => Math.Abs((double)u - v)).Sum() / a.Sum(u => Math.Abs((double)u));
+        }
+
+        Assert.Equal(iou / views.Count, map.MeanIoU!.Value, 1e-9);
+        Assert.Equal(l1 / views.Count, map.RelativeL1!.Value, 1e-5);
+        Assert.InRange(map.RelativeL1.Value, 1e-6, 0.5); // int8 changed the map, and not beyond recognition
+
+        // The default budget holds the map to its IoU (1 − 2b = 0.98) and the features to their pooled cosine.
+        var checks = Verification.AccuracyBudget.Default.Checks(report.Evaluation);
+        Assert.Contains(checks, c => c is { Output: "segmentation", Metric: "meanIoU" } && Math.Abs(c.Threshold - 0.98) < 1e-12);
+        Assert.Contains(checks, c => c.Output == features.Output && c.Metric == "pooledCosine");
+    }
+
     private CompressionReport Compress(string quantize, string? calibration, out Verification.EvaluationResult evaluation)
     {
         using var temp = new TempDirectory();

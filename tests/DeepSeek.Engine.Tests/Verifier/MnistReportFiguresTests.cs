@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DeepSeek.Engine.Compression;
 using DeepSeek.Engine.Profiles;
+using DeepSeek.Engine.Verification;
 using DeepSeek.Testing;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
@@ -44,7 +45,7 @@ public sealed class MnistReportFiguresTests(ITestOutputHelper output)
             input = Assert.Single(session.InputNames);
         }
 
-        double cosineSum = 0, minCosine = double.PositiveInfinity, maxAbs = 0;
+        double cosineSum = 0, minCosine = double.PositiveInfinity, maxAbs = 0, klSum = 0;
         int agree = 0, rightOriginal = 0, rightCompressed = 0;
         foreach (var digit in digits)
         {
@@ -61,6 +62,9 @@ public sealed class MnistReportFiguresTests(ITestOutputHelper output)
                 maxAbs = Math.Max(maxAbs, Math.Abs((double)a[i] - b[i]));
             }
 
+            // KL(P‖Q) of the softmaxes of the two rows of logits.
+            var (p, q) = (Softmax(a), Softmax(b));
+            klSum += p.Zip(q, (x, y) => x * Math.Log(x / y)).Sum();
             var cosine = dot / Math.Sqrt(na * nb);
             cosineSum += cosine;
             minCosine = Math.Min(minCosine, cosine);
@@ -83,6 +87,12 @@ public sealed class MnistReportFiguresTests(ITestOutputHelper output)
         AssertRelative(minCosine, m.MinCosine, 1e-9);
         AssertRelative(maxAbs, m.MaxAbsoluteError, 1e-9);
         Assert.Equal(agreement, m.Top1Agreement);
+        Assert.Equal(OutputKind.Classification, m.Kind); // [batch, 10] from a Gemm/MatMul: classification, inferred
+        Assert.StartsWith("inferred", m.KindSource, StringComparison.Ordinal);
+        Assert.NotNull(m.KlDivergence);
+        AssertRelative(klSum / Digits, m.KlDivergence.Value, 1e-6);
+        Assert.True(m.KlDivergence > 0);
+        Assert.Equal("logits", evaluation.LabelledOutput);
         Assert.Equal((double)rightOriginal / Digits, evaluation.OriginalAccuracy);
         Assert.Equal((double)rightCompressed / Digits, evaluation.CompressedAccuracy);
         Assert.True(minCosine < meanCosine && meanCosine < 1, "int8 changes the outputs, so the figures say something");
@@ -96,6 +106,14 @@ public sealed class MnistReportFiguresTests(ITestOutputHelper output)
         AssertRelative(minCosine, o.GetProperty("minCosine").GetDouble(), 1e-9);
         AssertRelative(maxAbs, o.GetProperty("maxAbsoluteError").GetDouble(), 1e-9);
         Assert.Equal(agreement, o.GetProperty("top1Agreement").GetDouble());
+    }
+
+    private static double[] Softmax(float[] logits)
+    {
+        var max = logits.Max();
+        var e = logits.Select(v => Math.Exp(v - (double)max)).ToArray();
+        var sum = e.Sum();
+        return [.. e.Select(v => v / sum)];
     }
 
     private static int ArgMax(float[] values)
