@@ -76,8 +76,11 @@ namespace DeepSeek.Build.Tasks
             var match = ErrorLine.Match(singleLine ?? "");
             if (!match.Success)
             {
-                // The engine's "evidence:" line (verification on random inputs) is shown at normal verbosity; the rest stays low.
-                Log.LogMessage(singleLine?.TrimStart().StartsWith("evidence:", StringComparison.Ordinal) == true ? MessageImportance.High : MessageImportance.Low, singleLine);
+                // The engine's "evidence:" line (verification on random inputs) and "budget: none" line (AccuracyBudget="none":
+                // nothing enforced) are shown at normal verbosity; the rest stays low.
+                var trimmed = singleLine?.TrimStart() ?? "";
+                var loud = trimmed.StartsWith("evidence:", StringComparison.Ordinal) || trimmed.StartsWith("budget: none", StringComparison.Ordinal);
+                Log.LogMessage(loud ? MessageImportance.High : MessageImportance.Low, singleLine);
                 return;
             }
 

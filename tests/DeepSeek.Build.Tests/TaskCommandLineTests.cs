@@ -91,6 +91,30 @@ public sealed class TaskCommandLineTests
     }
 
     [Fact]
+    public void Task_metadata_sets_output_kinds_and_AccuracyBudget_none_is_said_at_high_importance()
+    {
+        using var temp = new TempDirectory();
+        var engine = new RecordingBuildEngine();
+        var task = new DeepSeekCompress
+        {
+            BuildEngine = engine, Model = ArcticXsExport.ModelPath, Output = temp.File("arctic.onnx"), Manifest = temp.File("arctic.json"),
+            Report = temp.File("report.json"), Profile = "x64-avx2", Quantize = "int8-dynamic", EnginePath = EnginePath,
+            ModelTask = "other; 924=embedding", AccuracyBudget = "none", Dims = "sequence_length=8",
+        };
+
+        var args = task.EngineArguments();
+        Assert.Equal(["--task", "other", "--output-kind", "924=embedding"], args.SkipWhile(a => a != "--task").Take(4));
+        Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(task.Report));
+        var outputs = json.RootElement.GetProperty("evaluation").GetProperty("outputs").EnumerateArray().ToDictionary(o => o.GetProperty("name").GetString()!);
+        Assert.Equal(("other", "--task"), (outputs["last_hidden_state"].GetProperty("kind").GetString(), outputs["last_hidden_state"].GetProperty("kindSource").GetString()));
+        Assert.Equal(("embedding", "--output-kind"), (outputs["924"].GetProperty("kind").GetString(), outputs["924"].GetProperty("kindSource").GetString()));
+        Assert.Contains("nothing was enforced", json.RootElement.GetProperty("budget").GetString(), StringComparison.Ordinal);
+        Assert.Contains(engine.HighImportance, m => m.Contains("budget: none: nothing was enforced", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_resolve_task_asks_the_engine_once_per_question()
     {
         var engine = new RecordingBuildEngine();

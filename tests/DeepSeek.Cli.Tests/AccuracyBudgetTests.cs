@@ -46,11 +46,36 @@ public sealed class AccuracyBudgetTests(ITestOutputHelper log)
         log.WriteLine(stderr);
         Assert.Equal(1, code);
         Assert.DoesNotContain("evidence:", stdout, StringComparison.Ordinal);
-        var expected = string.Create(CultureInfo.InvariantCulture, $"accuracy fell {drop:F2} points ({original:P2} → {compressed:P2}), over the 0.01% budget");
+        var expected = string.Create(CultureInfo.InvariantCulture, $"accuracy on classification output 'logits' fell {drop:F2} points ({original:P2} → {compressed:P2}), over the 0.01% budget");
         Assert.Contains("error DSB0063: ", stderr, StringComparison.Ordinal);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
         Assert.False(File.Exists(temp.File("missed.json")));
         Assert.Empty(Directory.GetFiles(temp.Path, ".*"));
+    }
+
+    [Fact]
+    public void Without_a_budget_the_default_refuses_a_model_that_flips_classes_and_none_ships_it_saying_nothing_was_enforced()
+    {
+        using var temp = new TempDirectory();
+        var data = MnistDigits.WriteDataFolder(temp.File("digits"), MnistDigits.HeldOut, cnnLayout: false);
+        File.Delete(Path.Combine(data, "labels.npy")); // unlabelled: the classification output is held to top-1 agreement ≥ 99%
+        string[] int4 = ["--profile", "x64-avx2", "--quantize", "int4", "--int4-block", "128", "--int4-symmetric", "--calibration", data];
+
+        var output = temp.File("mnist-mlp.int4.onnx");
+        var (code, stdout, stderr) = CliRunner.Run(["compress", TestAssets.MnistMlp, "-o", output, .. int4]);
+        log.WriteLine(stderr);
+        Assert.Equal(1, code);
+        Assert.Contains("error DSB0063: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("classification output 'logits': top-1 agreement 0.98", stderr, StringComparison.Ordinal);
+        Assert.Contains("under the 0.99 a 1% (default) budget requires", stderr, StringComparison.Ordinal);
+        Assert.Contains("no AccuracyBudget was given, so the default 1% applies", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+
+        (code, stdout, stderr) = CliRunner.Run(["compress", TestAssets.MnistMlp, "-o", output, .. int4, "--accuracy-budget", "none"]);
+        Assert.True(code == 0, stderr);
+        Assert.True(File.Exists(output));
+        Assert.Contains("  budget: none: nothing was enforced", stdout, StringComparison.Ordinal);
+        Assert.Contains("logits (float, classification): cosine mean", stdout, StringComparison.Ordinal);
     }
 }

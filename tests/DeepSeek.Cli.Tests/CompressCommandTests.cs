@@ -54,7 +54,13 @@ public sealed class CompressCommandTests
             Assert.Equal(data, evaluation.GetProperty("data").GetString());
             Assert.Equal(24, evaluation.GetProperty("rows").GetInt32());
             Assert.True(evaluation.GetProperty("outputs")[0].GetProperty("meanCosine").GetDouble() > 0.99);
-            Assert.Equal("50% (met)", root.GetProperty("budget").GetString());
+            Assert.Equal("50%: met", root.GetProperty("budget").GetString());
+            var check = Assert.Single(root.GetProperty("budgetChecks").EnumerateArray());
+            Assert.Equal("classification", check.GetProperty("kind").GetString()); // [batch, 10] logits from a Gemm: inferred
+            Assert.Equal("top1Agreement", check.GetProperty("metric").GetString());
+            Assert.Equal(0.5, check.GetProperty("threshold").GetDouble());
+            Assert.Equal(evaluation.GetProperty("outputs")[0].GetProperty("top1Agreement").GetDouble(), check.GetProperty("value").GetDouble());
+            Assert.True(check.GetProperty("met").GetBoolean());
         }
 
         (code, stdout, stderr) = CliRunner.Run("eval", model, output, "--data", data, "--json");

@@ -20,13 +20,18 @@ public sealed class RandomEvidenceTests
         Assert.Contains("verified on 8 sample(s) from random", stdout, StringComparison.Ordinal);
         Assert.Contains("  evidence: random inputs (no data given), not real samples", stdout, StringComparison.Ordinal);
         Assert.Contains("add a Calibration folder of real samples (--calibration DIR)", stdout, StringComparison.Ordinal);
-        Assert.Contains("last_hidden_state (float): cosine mean 0.99", stdout, StringComparison.Ordinal);
+        Assert.Contains("last_hidden_state (float, embedding): cosine mean 0.99", stdout, StringComparison.Ordinal);
+        Assert.Contains("    pooled cosine 0.99", stdout, StringComparison.Ordinal);
+        Assert.Contains("  budget: 1% (default): met", stdout, StringComparison.Ordinal);
+        Assert.Contains("    last_hidden_state (embedding): pooled cosine 0.99", stdout, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(File.ReadAllText(report));
         var evaluation = json.RootElement.GetProperty("evaluation");
         Assert.Equal("random", evaluation.GetProperty("data").GetString());
         Assert.Equal(24, evaluation.GetProperty("rows").GetInt32()); // 8 samples of batch_size 3
         var hidden = evaluation.GetProperty("outputs")[0];
         Assert.Equal("float", hidden.GetProperty("elementType").GetString());
+        Assert.Equal("embedding", hidden.GetProperty("kind").GetString());
+        Assert.InRange(hidden.GetProperty("pooledCosine").GetDouble(), 0.99, 1.0);
         Assert.Equal(JsonValueKind.Null, hidden.GetProperty("exactAgreement").ValueKind);
         Assert.InRange(hidden.GetProperty("meanCosine").GetDouble(), 0.99, 1.0);
     }

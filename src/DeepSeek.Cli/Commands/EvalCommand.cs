@@ -99,7 +99,7 @@ internal static class EvalCommand
     {
         var c = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(c, $"  verified on {e.Samples} sample(s) from {e.Data}"));
-        if (e.Data == "random")
+        if (e.Data == AccuracyBudget.RandomEvidence)
         {
             o.WriteLine(RandomEvidenceLine);
         }

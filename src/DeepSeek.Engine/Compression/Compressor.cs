@@ -45,7 +45,7 @@ public static class Compressor
             ? RandomInputs.Create(source, RandomSamples, seed: 1, request.Dims)
             : data.Samples.Select(s => s.Inputs).ToList();
         var sampleNames = data?.Samples.Select(s => s.Source).ToList();
-        Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? "random", sampleNames); // DSB0057 before calibration reads the samples
+        Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? AccuracyBudget.RandomEvidence, sampleNames); // DSB0057 before calibration reads the samples
         var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
         var kinds = OutputKindInference.Resolve(source, request.Task, request.OutputKinds);
         timings["read"] = Lap(clock);
@@ -146,7 +146,7 @@ public static class Compressor
             using (var original = ModelSession.Open(source.SourcePath!, null))
             using (var compressed = ModelSession.Open(temporary, sessionOptions))
             {
-                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, request.CalibrationFolder ?? "random", request.Output, progress,
+                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, request.CalibrationFolder ?? AccuracyBudget.RandomEvidence, request.Output, progress,
                     evidence.SampleNames, evidence.Kinds);
             }
 
@@ -161,7 +161,7 @@ public static class Compressor
                     throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}"
                         + (request.CalibrationFolder is null ? $" (evidence: {samples.Count} random samples)" : ""),
                         (budget.IsDefault ? "no AccuracyBudget was given, so the default 1% applies; " : "")
-                        + (request.CalibrationFolder is null ? "random inputs say little about real ones (a classifier's top class flips easily on noise): give a Calibration folder of real samples; else " : "")
+                        + (request.CalibrationFolder is null ? "random inputs say little about real ones: give a Calibration folder of real samples; else " : "")
                         + "give calibration data closer to real inputs, choose a gentler recipe (int8-dynamic, fp16), raise the budget, or set the output's kind (Task) if it is not "
                         + string.Join(", ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: {OutputKinds.Name(o.Kind)}")));
                 }

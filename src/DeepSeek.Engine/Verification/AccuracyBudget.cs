@@ -14,12 +14,17 @@ namespace DeepSeek.Engine.Verification;
 /// <item><term>dense</term><description>mean IoU ≥ 1 − 2b</description></item>
 /// <item><term>other</term><description>mean cosine ≥ 1 − b</description></item>
 /// </list>
+/// On random inputs (no data given) classification, sequence and language-model outputs are held to the cosine of their
+/// scores instead: the arg-max of scores computed from noise has no margin and flips on any change.
 /// Whatever the budget, every output's figures must be numbers and integer and bool outputs must agree element for element.
 /// With no budget given, <see cref="Default"/> applies; <c>none</c> opts out (nothing is enforced, and the report says so).
 /// </summary>
 /// <param name="Points">The budget in percentage points.</param>
 public sealed record AccuracyBudget(double Points)
 {
+    /// <summary>The <see cref="EvaluationResult.Data"/> of an evaluation on random inputs.</summary>
+    public const string RandomEvidence = "random";
+
     /// <summary>The budget that applies when none is given: 1%.</summary>
     public static AccuracyBudget Default { get; } = new(1) { IsDefault = true };
 
@@ -79,6 +84,10 @@ public sealed record AccuracyBudget(double Points)
 
             switch (o.Kind)
             {
+                case OutputKind.Classification or OutputKind.Sequence or OutputKind.LanguageModel when result.Data == RandomEvidence:
+                    // Decisions on noise are noise: random inputs give scores with tiny margins, whose arg-max flips on any change.
+                    Add("meanCosine", o.MeanCosine, 1 - b);
+                    break;
                 case OutputKind.Classification when result.AccuracyDrop is { } drop && result.LabelledOutput == o.Output:
                     Add("accuracyDropPoints", drop, Points, atLeast: false);
                     break;

@@ -113,6 +113,10 @@ public sealed class EvaluatorMetricsTests
         Assert.Contains("classification output 'y': top-1 agreement 0.3333", new AccuracyBudget(66.6).Check(unlabelled), StringComparison.Ordinal);
         Assert.Null(new AccuracyBudget(66.7).Check(unlabelled));
 
+        // On random inputs a classification output is held to its cosine, not to arg-max decisions taken on noise.
+        var onNoise = Evaluator.Compare(original, compressed, [Sample(Rows)], null, AccuracyBudget.RandomEvidence, "mul.onnx", kinds: classification);
+        Assert.Equal(("meanCosine", OutputKind.Classification), Assert.Single(new AccuracyBudget(4).Checks(onNoise)) is var c ? (c.Metric, c.Kind) : default);
+
         // Read as other values, the same output is held to its cosine: the mean of the three hand cosines (0.9549) against 1 − b.
         var values = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "hand", "mul.onnx");
         Assert.Equal(OutputKind.Other, values.Outputs[0].Kind);
