@@ -31,6 +31,7 @@ public static class DeepSeekCli
             InspectCommand.Create(output, error),
             CompressCommand.Create(output, error, profilesFile, progress),
             EvalCommand.Create(output, error, progress),
+            RecommendCommand.Create(output, error, profilesFile, progress),
             ProfilesCommand.Create(output, error, profilesFile),
             ManifestCommand.Create(output, error, profilesFile),
         };
