@@ -81,6 +81,7 @@ public static class Compressor
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
         var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
         var passes = new List<PassReport>();
+        IReadOnlyList<LayerSensitivity> sensitivity = [];
         void RunPass(IGraphPass pass)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -114,7 +115,8 @@ public static class Compressor
                 timings["calibration"] = Lap(clock);
                 cancellationToken.ThrowIfCancellationRequested();
                 var watch = Stopwatch.StartNew();
-                var (result, _, _) = MixedPrecision.Quantize(working, context, request.Profile, calibrationResult, calibrationSamples, progress);
+                var (result, _, _, measured) = MixedPrecision.Quantize(working, context, request.Profile, calibrationResult, calibrationSamples, progress);
+                sensitivity = measured;
                 passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
                 break;
         }
@@ -189,6 +191,7 @@ public static class Compressor
                 request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
             {
                 BudgetChecks = checks,
+                Sensitivity = sensitivity,
             };
         }
         finally

@@ -106,6 +106,18 @@ public static class ReportWriter
         }
 
         json.WriteEndArray();
+        json.WriteStartArray("sensitivity");
+        foreach (var layer in report.Sensitivity)
+        {
+            json.WriteStartObject();
+            json.WriteString("layer", layer.Layer);
+            json.WriteString("opType", layer.OpType);
+            WriteNullable(json, "cosine", layer.Cosine);
+            json.WriteBoolean("keptInFloat", layer.KeptInFloat);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
 
         json.WriteStartObject("timingsMs");
         foreach (var (key, value) in report.TimingsMs)
