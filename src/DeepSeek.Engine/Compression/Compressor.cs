@@ -58,10 +58,7 @@ public static class Compressor
             {
                 var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds), new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
                 report = report with { Attempts = attempts };
-                if (request.ReportPath is not null)
-                {
-                    ReportWriter.WriteFile(report, request.ReportPath);
-                }
+                WriteReports(request, report, source, output);
 
                 return report;
             }
@@ -211,6 +208,22 @@ public static class Compressor
 
             RunPass(new OpsetUpgradePass(13));
             CheckUpgrade(source, working, samples[0], progress);
+        }
+    }
+
+    /// <summary>The reports asked for; an HTML one gets the sizes of both models' tensors (the source is already in memory).</summary>
+    private static void WriteReports(CompressionRequest request, CompressionReport report, OnnxModel source, string output)
+    {
+        var html = request.HtmlReportPath is not null || (request.ReportPath is { } path && ReportWriter.IsHtml(path));
+        var sizes = html ? new Reports.ReportSizes(Reports.ModelSizeBreakdown.Measure(source), Reports.ModelSizeBreakdown.Measure(ModelReader.Read(output))) : null;
+        if (request.ReportPath is not null)
+        {
+            ReportWriter.WriteFile(report, request.ReportPath, sizes);
+        }
+
+        if (request.HtmlReportPath is not null)
+        {
+            ReportWriter.WriteHtmlFile(report, request.HtmlReportPath, sizes);
         }
     }
 
