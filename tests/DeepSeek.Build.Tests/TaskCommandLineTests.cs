@@ -58,6 +58,7 @@ public sealed class TaskCommandLineTests
         {
             BuildEngine = engine, Model = TestAssets.MnistMlp, Output = temp.File("mlp.onnx"), Manifest = temp.File("mlp.json"),
             Profile = "x64-avx2", Quantize = "int8-dynamic", EnginePath = EnginePath,
+            AccuracyBudget = "none", // on random inputs the MLP's top class flips on 1 row in 12 under int8: the default 1% would refuse it (DSB0063)
         };
 
         Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));

@@ -46,7 +46,7 @@ public sealed class AccuracyBudgetTests(ITestOutputHelper log)
         log.WriteLine(stderr);
         Assert.Equal(1, code);
         Assert.DoesNotContain("evidence:", stdout, StringComparison.Ordinal);
-        var expected = string.Create(CultureInfo.InvariantCulture, $"accuracy fell {drop:F2} points ({original:P2} → {compressed:P2}), over the 0.01% budget");
+        var expected = string.Create(CultureInfo.InvariantCulture, $"accuracy on classification output 'logits' fell {drop:F2} points ({original:P2} → {compressed:P2}), over the 0.01% budget");
         Assert.Contains("error DSB0063: ", stderr, StringComparison.Ordinal);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(output));

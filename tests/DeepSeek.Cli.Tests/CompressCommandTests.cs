@@ -54,7 +54,7 @@ public sealed class CompressCommandTests
             Assert.Equal(data, evaluation.GetProperty("data").GetString());
             Assert.Equal(24, evaluation.GetProperty("rows").GetInt32());
             Assert.True(evaluation.GetProperty("outputs")[0].GetProperty("meanCosine").GetDouble() > 0.99);
-            Assert.Equal("50% (met)", root.GetProperty("budget").GetString());
+            Assert.Equal("50%: met", root.GetProperty("budget").GetString());
         }
 
         (code, stdout, stderr) = CliRunner.Run("eval", model, output, "--data", data, "--json");

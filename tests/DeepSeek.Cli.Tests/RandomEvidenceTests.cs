@@ -20,7 +20,7 @@ public sealed class RandomEvidenceTests
         Assert.Contains("verified on 8 sample(s) from random", stdout, StringComparison.Ordinal);
         Assert.Contains("  evidence: random inputs (no data given), not real samples", stdout, StringComparison.Ordinal);
         Assert.Contains("add a Calibration folder of real samples (--calibration DIR)", stdout, StringComparison.Ordinal);
-        Assert.Contains("last_hidden_state (float): cosine mean 0.99", stdout, StringComparison.Ordinal);
+        Assert.Contains("last_hidden_state (float, embedding): cosine mean 0.99", stdout, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(File.ReadAllText(report));
         var evaluation = json.RootElement.GetProperty("evaluation");
         Assert.Equal("random", evaluation.GetProperty("data").GetString());
