@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
 using Microsoft.Build.Framework;
 
 namespace DeepSeek.Build.Tasks
@@ -47,6 +49,10 @@ namespace DeepSeek.Build.Tasks
         /// <summary>Where the JSON report goes.</summary>
         public string Report { get; set; } = "";
 
+        /// <summary>Where the HTML report goes (<c>--html-report</c>); after a compression that wrote it, the task logs its path
+        /// at high importance, named for the compressed model (the item's path in bin/, not the source file's name).</summary>
+        public string HtmlReport { get; set; } = "";
+
         /// <summary>A design-time (IDE) build: write the manifest only, never compress.</summary>
         public bool DesignTime { get; set; }
 
@@ -68,6 +74,7 @@ namespace DeepSeek.Build.Tasks
                 AddIfSet(args, "--accuracy-budget", AccuracyBudget);
                 AddIfSet(args, "--cache", CacheDirectory);
                 AddIfSet(args, "--report", Report);
+                AddIfSet(args, "--html-report", HtmlReport);
                 foreach (var kind in ModelTask.Split(DimSeparators, System.StringSplitOptions.RemoveEmptyEntries))
                 {
                     AddIfSet(args, kind.Contains("=") ? "--output-kind" : "--task", kind.Trim());
@@ -81,6 +88,20 @@ namespace DeepSeek.Build.Tasks
 
             AddIfSet(args, "--profile", Profile);
             return args;
+        }
+
+        /// <inheritdoc />
+        public override bool Execute()
+        {
+            var started = DateTime.UtcNow.AddSeconds(-2); // file times can be coarser than the clock
+            var ok = base.Execute();
+            if (ok && !DesignTime && !string.IsNullOrEmpty(HtmlReport) && File.Exists(HtmlReport) && File.GetLastWriteTimeUtc(HtmlReport) >= started)
+            {
+                // Only a report this run wrote: a model served from the cache gets none, and an older one may not be its.
+                Log.LogMessage(MessageImportance.High, "DeepSeek: report for {0}: {1}", Path.GetFileName(Output), Path.GetFullPath(HtmlReport));
+            }
+
+            return ok;
         }
 
         private static void AddIfSet(List<string> args, string option, string value)

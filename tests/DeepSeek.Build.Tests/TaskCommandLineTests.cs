@@ -71,6 +71,37 @@ public sealed class TaskCommandLineTests
     }
 
     [Fact]
+    public void The_HtmlReport_parameter_writes_the_page_and_the_task_logs_its_path_at_high_importance()
+    {
+        using var temp = new TempDirectory();
+        DeepSeekCompress Task(RecordingBuildEngine engine) => new()
+        {
+            BuildEngine = engine, Model = TestAssets.MnistMlp, Output = temp.File("mlp.onnx"), Manifest = temp.File("mlp.json"),
+            Report = temp.File("mlp.onnx.report.json"), HtmlReport = temp.File("mlp.onnx.report.html"), Profile = "x64-avx2", Quantize = "fp16",
+            CacheDirectory = temp.File("cache"), EnginePath = EnginePath,
+        };
+        var engine = new RecordingBuildEngine();
+        var task = Task(engine);
+
+        Assert.Equal(["--report", task.Report, "--html-report", task.HtmlReport], task.EngineArguments().SkipWhile(a => a != "--report").Take(4));
+        Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
+
+        var page = File.ReadAllText(task.HtmlReport);
+        Assert.StartsWith("<!DOCTYPE html>", page, StringComparison.Ordinal);
+        Assert.Contains("<span class=\"recipe\" id=\"recipe\">fp16</span>", page, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(task.Report)); // the JSON report is still written beside it
+        Assert.Equal("fp16", json.RootElement.GetProperty("recipe").GetString());
+        Assert.Contains($"DeepSeek: report for mlp.onnx: {task.HtmlReport}", engine.HighImportance);
+
+        // Served from the cache, the engine writes no report: the page there is an older run's, and the task does not point at it.
+        File.SetLastWriteTimeUtc(task.HtmlReport, DateTime.UtcNow.AddHours(-1));
+        var again = new RecordingBuildEngine();
+        Assert.True(Task(again).Execute(), string.Join("\n", again.Errors.Select(e => e.Message).Concat(again.Messages)));
+        Assert.Contains(again.Messages, m => m.Contains("from the cache", StringComparison.Ordinal));
+        Assert.DoesNotContain(again.HighImportance, m => m.StartsWith("DeepSeek: report for", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Dims_metadata_becomes_dim_options_that_size_the_random_samples_of_ArcticXs()
     {
         using var temp = new TempDirectory();

@@ -35,7 +35,8 @@ internal static class CompressCommand
             Description = "One output's kind, as name=kind (repeatable; over --task).",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var report = new Option<string?>("--report") { Description = "Write a JSON report (docs/compress-report.md)." };
+        var report = new Option<string?>("--report") { Description = "Write a report: HTML when the name ends in .html or .htm (a page to look at), else JSON (docs/compress-report.md)." };
+        var htmlReport = new Option<string?>("--html-report") { Description = "Also write the HTML report here, whatever the name (the build writes one beside the JSON)." };
         var manifest = new Option<string?>("--manifest") { Description = "Write the model's text manifest (docs/manifest.md)." };
         var dim = new Option<string[]>("--dim")
         {
@@ -45,7 +46,7 @@ internal static class CompressCommand
         var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, task, outputKind, report, manifest, cache, dim,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, task, outputKind, report, htmlReport, manifest, cache, dim,
         };
 
         command.SetAction((parse, cancellationToken) =>
@@ -87,6 +88,7 @@ internal static class CompressCommand
                     Task = parse.GetValue(task),
                     OutputKinds = ParseOutputKinds(parse.GetValue(outputKind)),
                     ReportPath = parse.GetValue(report),
+                    HtmlReportPath = parse.GetValue(htmlReport),
                     Dims = dims,
                 };
                 var cacheFolder = parse.GetValue(cache) is { } folder ? new CompressionCache(folder) : null;

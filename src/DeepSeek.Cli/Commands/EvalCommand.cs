@@ -68,38 +68,13 @@ internal static class EvalCommand
     }
 
     /// <summary>The line that says the evidence is random inputs; the build task logs lines starting "evidence:" at high importance.</summary>
-    internal const string RandomEvidenceLine =
-        "  evidence: random inputs (no data given), not real samples: these figures say little about accuracy on real inputs; add a Calibration folder of real samples (--calibration DIR)";
-
-    /// <summary>The figures of the output's kind, as one line (empty for kinds without any).</summary>
-    private static string KindFigures(OutputMetrics m)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var parts = new List<string>();
-        void Add(string label, double? value, string format)
-        {
-            if (value is { } v)
-            {
-                parts.Add(label + " " + v.ToString(format, c));
-            }
-        }
-
-        Add("pooled cosine", m.PooledCosine, "F6");
-        Add("min", m.MinPooledCosine, "F6");
-        Add("neighbour agreement", m.NeighbourAgreement, "P1");
-        Add(m.Kind == OutputKind.LanguageModel ? "next-token agreement" : "per-position agreement", m.PositionAgreement, "P2");
-        Add("decoded sequences equal", m.DecodedAgreement, "P1");
-        Add("KL divergence", m.KlDivergence, "G4");
-        Add("mean IoU", m.MeanIoU, "F4");
-        Add("relative L1", m.RelativeL1, "G4");
-        return string.Join(", ", parts);
-    }
+    internal const string RandomEvidenceLine = "  evidence: " + Evaluator.RandomEvidence;
 
     internal static void WriteMetrics(EvaluationResult e, TextWriter o)
     {
         var c = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(c, $"  verified on {e.Samples} sample(s) from {e.Data}"));
-        if (e.Data == AccuracyBudget.RandomEvidence)
+        if (e.Data == AccuracyBudget.RandomData)
         {
             o.WriteLine(RandomEvidenceLine);
         }
@@ -108,9 +83,9 @@ internal static class EvalCommand
         {
             var exact = m.ExactAgreement is { } share ? string.Create(c, $", equal elements {share:P2}") : "";
             o.WriteLine(string.Create(c, $"  {m.Output} ({m.ElementType}, {OutputKinds.Name(m.Kind)}): cosine mean {m.MeanCosine:F6} min {m.MinCosine:F6}, top-1 agreement {m.Top1Agreement:P2}, max abs error {m.MaxAbsoluteError:G4}, max rel error {m.MaxRelativeError:G4}{exact}"));
-            if (KindFigures(m) is { Length: > 0 } figures)
+            if (KindFigures.Of(m) is { Count: > 0 } figures)
             {
-                o.WriteLine($"    {figures}");
+                o.WriteLine("    " + string.Join(", ", figures.Select(f => f.Label + " " + f.Text)));
             }
         }
 

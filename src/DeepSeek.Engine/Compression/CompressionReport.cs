@@ -24,6 +24,10 @@ public sealed record CompressionReport(
     /// <summary>Each output's figures against the thresholds the budget gives its kind (empty when the user opted out).</summary>
     public IReadOnlyList<BudgetCheck> BudgetChecks { get; init; } = [];
 
+    /// <summary>Static INT8: each layer's sensitivity as the mixed-precision search measured it, worst first (empty when it
+    /// measured none: another recipe, or the all-int8 model met the fidelity target at once).</summary>
+    public IReadOnlyList<LayerSensitivity> Sensitivity { get; init; } = [];
+
     /// <summary>Output size over input size.</summary>
     public double SizeRatio => InputBytes == 0 ? 0 : (double)OutputBytes / InputBytes;
 }

@@ -47,6 +47,9 @@ public sealed record CompressionRequest
     /// <summary>Sizes of symbolic input dimensions for the random samples made when no data folder is given (<c>--dim name=value</c>).</summary>
     public IReadOnlyDictionary<string, long> Dims { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
 
-    /// <summary>Where to write the JSON report, if anywhere.</summary>
+    /// <summary>Where to write the report, if anywhere: HTML when the name ends in <c>.html</c> or <c>.htm</c>, else JSON.</summary>
     public string? ReportPath { get; init; }
+
+    /// <summary>Where to write the HTML report, if anywhere (whatever the name; beside a JSON <see cref="ReportPath"/> in builds).</summary>
+    public string? HtmlReportPath { get; init; }
 }

@@ -45,7 +45,7 @@ public static class Compressor
             ? RandomInputs.Create(source, RandomSamples, seed: 1, request.Dims)
             : data.Samples.Select(s => s.Inputs).ToList();
         var sampleNames = data?.Samples.Select(s => s.Source).ToList();
-        Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? AccuracyBudget.RandomEvidence, sampleNames); // DSB0057 before calibration reads the samples
+        Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? AccuracyBudget.RandomData, sampleNames); // DSB0057 before calibration reads the samples
         var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
         var kinds = OutputKindInference.Resolve(source, request.Task, request.OutputKinds);
         timings["read"] = Lap(clock);
@@ -58,10 +58,7 @@ public static class Compressor
             {
                 var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds), new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
                 report = report with { Attempts = attempts };
-                if (request.ReportPath is not null)
-                {
-                    ReportWriter.WriteFile(report, request.ReportPath);
-                }
+                WriteReports(request, report, source, output);
 
                 return report;
             }
@@ -81,6 +78,7 @@ public static class Compressor
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
         var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
         var passes = new List<PassReport>();
+        IReadOnlyList<LayerSensitivity> sensitivity = [];
         void RunPass(IGraphPass pass)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -114,7 +112,8 @@ public static class Compressor
                 timings["calibration"] = Lap(clock);
                 cancellationToken.ThrowIfCancellationRequested();
                 var watch = Stopwatch.StartNew();
-                var (result, _, _) = MixedPrecision.Quantize(working, context, request.Profile, calibrationResult, calibrationSamples, progress);
+                var (result, _, _, measured) = MixedPrecision.Quantize(working, context, request.Profile, calibrationResult, calibrationSamples, progress);
+                sensitivity = measured;
                 passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
                 break;
         }
@@ -146,7 +145,7 @@ public static class Compressor
             using (var original = ModelSession.Open(source.SourcePath!, null))
             using (var compressed = ModelSession.Open(temporary, sessionOptions))
             {
-                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, request.CalibrationFolder ?? AccuracyBudget.RandomEvidence, request.Output, progress,
+                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, request.CalibrationFolder ?? AccuracyBudget.RandomData, request.Output, progress,
                     evidence.SampleNames, evidence.Kinds);
             }
 
@@ -189,6 +188,7 @@ public static class Compressor
                 request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
             {
                 BudgetChecks = checks,
+                Sensitivity = sensitivity,
             };
         }
         finally
@@ -208,6 +208,22 @@ public static class Compressor
 
             RunPass(new OpsetUpgradePass(13));
             CheckUpgrade(source, working, samples[0], progress);
+        }
+    }
+
+    /// <summary>The reports asked for; an HTML one gets the sizes of both models' tensors (the source is already in memory).</summary>
+    private static void WriteReports(CompressionRequest request, CompressionReport report, OnnxModel source, string output)
+    {
+        var html = request.HtmlReportPath is not null || (request.ReportPath is { } path && ReportWriter.IsHtml(path));
+        var sizes = html ? new Reports.ReportSizes(Reports.ModelSizeBreakdown.Measure(source), Reports.ModelSizeBreakdown.Measure(ModelReader.Read(output))) : null;
+        if (request.ReportPath is not null)
+        {
+            ReportWriter.WriteFile(report, request.ReportPath, sizes);
+        }
+
+        if (request.HtmlReportPath is not null)
+        {
+            ReportWriter.WriteHtmlFile(report, request.HtmlReportPath, sizes);
         }
     }
 

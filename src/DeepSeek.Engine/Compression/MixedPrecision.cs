@@ -27,7 +27,9 @@ public static class MixedPrecision
     public const int Samples = 8;
 
     /// <summary>Runs the static pass on <paramref name="prepared"/> (in place) with the fewest float layers that meet the target.</summary>
-    public static (PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine) Quantize(OnnxModel prepared, PassContext context, HardwareProfile profile,
+    /// <returns>The pass's result, the layers kept in float, the fidelity reached, and each layer's measured sensitivity (worst
+    /// first; empty when the all-int8 model met the target and no layer was measured).</returns>
+    public static (PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine, IReadOnlyList<LayerSensitivity> Sensitivity) Quantize(OnnxModel prepared, PassContext context, HardwareProfile profile,
         CalibrationResult calibration, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
     {
         ArgumentNullException.ThrowIfNull(prepared);
@@ -42,6 +44,7 @@ public static class MixedPrecision
         using var reference = ModelSession.Open(prepared.Proto.ToByteArray(), prepared.DisplayPath);
         var layers = prepared.Proto.Graph.Node.Count(n => n.OpType is "Conv" or "MatMul");
         Candidate? best = null;
+        IReadOnlyList<(string Node, string OpType, double Cosine)> ranking = [];
         Candidate Try(HardwareProfile form, List<string> floatLayers)
         {
             var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
@@ -65,11 +68,11 @@ public static class MixedPrecision
         }
 
         // 2. The most sensitive layers in float, one more at a time (at most an eighth of them).
-        var ranking = Rank(prepared, reference, profile.Int8.WeightBits, probe, progress);
+        ranking = Rank(prepared, reference, profile.Int8.WeightBits, probe, progress);
         var chosen = new List<string>();
         foreach (var layer in ranking.Take(Math.Max(1, layers / 8)))
         {
-            chosen.Add(layer);
+            chosen.Add(layer.Node);
             if (Try(profile, chosen).Cosine >= DefaultCosineTarget)
             {
                 return Accept(best!);
@@ -87,7 +90,7 @@ public static class MixedPrecision
 
         return Accept(best!);
 
-        (PassResult, IReadOnlyList<string>, double) Accept(Candidate c)
+        (PassResult, IReadOnlyList<string>, double, IReadOnlyList<LayerSensitivity>) Accept(Candidate c)
         {
             prepared.Proto.Graph = c.Model.Proto.Graph;
             prepared.Proto.OpsetImport.Clear();
@@ -97,7 +100,7 @@ public static class MixedPrecision
                 context.RequiredSessionOptions[key] = value;
             }
 
-            return (c.Result, c.FloatLayers, c.Cosine);
+            return (c.Result, c.FloatLayers, c.Cosine, ranking.Select(r => new LayerSensitivity(r.Node, r.OpType, r.Cosine, c.FloatLayers.Contains(r.Node))).ToArray());
         }
     }
 
@@ -113,10 +116,10 @@ public static class MixedPrecision
         return Evaluator.Compare(reference, session, samples, null, "calibration", candidate.DisplayPath).Outputs.Select(o => o.MeanCosine).DefaultIfEmpty(1).Min();
     }
 
-    /// <summary>Layers by the fidelity their int8 weights alone cost, worst first.</summary>
-    private static string[] Rank(OnnxModel prepared, ModelSession reference, int bits, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
+    /// <summary>Layers by the fidelity their int8 weights alone cost, worst first, with the cosine each gave.</summary>
+    private static (string Node, string OpType, double Cosine)[] Rank(OnnxModel prepared, ModelSession reference, int bits, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
     {
-        var costs = new List<(string Node, double Cosine)>();
+        var costs = new List<(string Node, string OpType, double Cosine)>();
         var nodes = prepared.Proto.Graph.Node.Where(n => n.OpType is "Conv" or "MatMul").ToArray();
         var editor = new GraphEditor(prepared.Proto.Graph);
         foreach (var node in nodes)
@@ -155,9 +158,9 @@ public static class MixedPrecision
             target.FloatData.Clear();
             using var session = ModelSession.Open(probe.ToByteArray(), prepared.DisplayPath);
             var cosine = Evaluator.Compare(reference, session, samples, null, "calibration", prepared.DisplayPath).Outputs.Select(o => o.MeanCosine).DefaultIfEmpty(1).Min();
-            costs.Add((node.Name, cosine));
+            costs.Add((node.Name, node.OpType, cosine));
         }
 
-        return costs.OrderBy(c => c.Cosine).Select(c => c.Node).ToArray();
+        return costs.OrderBy(c => c.Cosine).ToArray();
     }
 }

@@ -1,26 +1,60 @@
 using System.Text.Json;
+using DeepSeek.Engine.Compression.Reports;
 using DeepSeek.Engine.Verification;
 using DeepSeek.Onnx.Diagnostics;
 
 namespace DeepSeek.Engine.Compression;
 
-/// <summary>Writes reports as JSON (schema: docs/compress-report.md), atomically.</summary>
+/// <summary>Writes reports, atomically: as JSON (schema: docs/compress-report.md), or as one self-contained HTML page.</summary>
 public static class ReportWriter
 {
     /// <summary>The report schema's version.</summary>
     public const int SchemaVersion = 2;
 
-    /// <summary>Writes <paramref name="report"/> to <paramref name="path"/> through a temporary file.</summary>
-    public static void WriteFile(CompressionReport report, string path)
+    /// <summary>Whether a report at <paramref name="path"/> is written as HTML: its name ends in <c>.html</c> or <c>.htm</c>.</summary>
+    public static bool IsHtml(string path)
+        => Path.GetExtension(path) is { } extension && (extension.Equals(".html", StringComparison.OrdinalIgnoreCase) || extension.Equals(".htm", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Writes <paramref name="report"/> to <paramref name="path"/> through a temporary file: HTML when
+    /// <see cref="IsHtml"/>, else JSON.</summary>
+    /// <param name="report">The report.</param>
+    /// <param name="path">Where it goes.</param>
+    /// <param name="sizes">For HTML, the models' sizes by operator and group; null: measured from the report's model paths.</param>
+    public static void WriteFile(CompressionReport report, string path, ReportSizes? sizes = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (IsHtml(path))
+        {
+            WriteHtmlFile(report, path, sizes);
+        }
+        else
+        {
+            WriteAtomically(path, stream => Write(report, stream));
+        }
+    }
+
+    /// <summary>Writes <paramref name="report"/> as HTML (docs/compress-report.md, "HTML report") to <paramref name="path"/>,
+    /// whatever its name, through a temporary file.</summary>
+    /// <param name="report">The report.</param>
+    /// <param name="path">Where it goes.</param>
+    /// <param name="sizes">The models' sizes by operator and group; null: measured from the report's model paths.</param>
+    public static void WriteHtmlFile(CompressionReport report, string path, ReportSizes? sizes = null)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(path);
+        sizes ??= ReportSizes.Measure(report);
+        WriteAtomically(path, stream => HtmlReportWriter.Write(report, sizes, stream));
+    }
+
+    private static void WriteAtomically(string path, Action<Stream> write)
+    {
         var full = Path.GetFullPath(path);
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = File.Create(temporary))
             {
-                Write(report, stream);
+                write(stream);
             }
 
             File.Move(temporary, full, overwrite: true);
@@ -102,6 +136,18 @@ public static class ReportWriter
             json.WriteNumber("threshold", Math.Round(check.Threshold, 6));
             json.WriteString("bound", check.AtLeast ? "min" : "max");
             json.WriteBoolean("met", check.Met);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("sensitivity");
+        foreach (var layer in report.Sensitivity)
+        {
+            json.WriteStartObject();
+            json.WriteString("layer", layer.Layer);
+            json.WriteString("opType", layer.OpType);
+            WriteNullable(json, "cosine", layer.Cosine);
+            json.WriteBoolean("keptInFloat", layer.KeptInFloat);
             json.WriteEndObject();
         }
 

@@ -15,6 +15,10 @@ namespace DeepSeek.Engine.Verification;
 /// </summary>
 public static class Evaluator
 {
+    /// <summary>What reports say when the evidence is random inputs (<c>deepseek compress</c> prints it after <c>evidence: </c>).</summary>
+    public const string RandomEvidence =
+        "random inputs (no data given), not real samples: these figures say little about accuracy on real inputs; add a Calibration folder of real samples (--calibration DIR)";
+
     /// <summary>Compares every output over <paramref name="samples"/>; labels (one per row) give accuracies.</summary>
     /// <param name="original">The reference model.</param>
     /// <param name="compressed">The model under test.</param>

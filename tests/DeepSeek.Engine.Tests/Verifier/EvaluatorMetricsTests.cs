@@ -114,7 +114,7 @@ public sealed class EvaluatorMetricsTests
         Assert.Null(new AccuracyBudget(66.7).Check(unlabelled));
 
         // On random inputs a classification output is held to its cosine, not to arg-max decisions taken on noise.
-        var onNoise = Evaluator.Compare(original, compressed, [Sample(Rows)], null, AccuracyBudget.RandomEvidence, "mul.onnx", kinds: classification);
+        var onNoise = Evaluator.Compare(original, compressed, [Sample(Rows)], null, AccuracyBudget.RandomData, "mul.onnx", kinds: classification);
         Assert.Equal(("meanCosine", OutputKind.Classification), Assert.Single(new AccuracyBudget(4).Checks(onNoise)) is var c ? (c.Metric, c.Kind) : default);
 
         // Read as other values, the same output is held to its cosine: the mean of the three hand cosines (0.9549) against 1 − b.
