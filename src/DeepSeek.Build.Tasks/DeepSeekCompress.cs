@@ -41,7 +41,7 @@ namespace DeepSeek.Build.Tasks
         /// and/or <c>output=kind</c> pairs separated by <c>;</c> or <c>,</c> (each becomes an <c>--output-kind</c>).</summary>
         public string ModelTask { get; set; } = "";
 
-        private static readonly char[] DimSeparators = { ';', ',' };
+        private static readonly char[] ListSeparators = { ';', ',' };
 
         /// <summary>The content-hash cache folder.</summary>
         public string CacheDirectory { get; set; } = "";
@@ -75,12 +75,12 @@ namespace DeepSeek.Build.Tasks
                 AddIfSet(args, "--cache", CacheDirectory);
                 AddIfSet(args, "--report", Report);
                 AddIfSet(args, "--html-report", HtmlReport);
-                foreach (var kind in ModelTask.Split(DimSeparators, System.StringSplitOptions.RemoveEmptyEntries))
+                foreach (var kind in ModelTask.Split(ListSeparators, System.StringSplitOptions.RemoveEmptyEntries))
                 {
                     AddIfSet(args, kind.Contains("=") ? "--output-kind" : "--task", kind.Trim());
                 }
 
-                foreach (var dim in Dims.Split(DimSeparators, System.StringSplitOptions.RemoveEmptyEntries))
+                foreach (var dim in Dims.Split(ListSeparators, System.StringSplitOptions.RemoveEmptyEntries))
                 {
                     AddIfSet(args, "--dim", dim.Trim());
                 }

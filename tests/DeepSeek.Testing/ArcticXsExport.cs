@@ -1,5 +1,4 @@
 using DeepSeek.Onnx.IO;
-using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
 
 namespace DeepSeek.Testing;
@@ -17,14 +16,8 @@ public static class ArcticXsExport
     /// <summary>The path of the exported-style model (<c>exported.onnx</c> in <see cref="ArcticXs.Directory"/>).</summary>
     public static string ModelPath => Written.Value;
 
-    private static string Write()
+    private static string Write() => DerivedModelFile.WriteOnce(Path.Combine(ArcticXs.Instance.Directory, "exported.onnx"), () =>
     {
-        var path = Path.Combine(ArcticXs.Instance.Directory, "exported.onnx");
-        if (File.Exists(path))
-        {
-            return path;
-        }
-
         var model = ModelReader.Read(ArcticXs.Instance.Model);
         var graph = model.Proto.Graph;
         var hidden = graph.Output.Single(o => o.Name == "last_hidden_state");
@@ -35,20 +28,9 @@ public static class ArcticXsExport
         graph.Node.Add(Node("Gather", ["last_hidden_state", "pooler_index"], ["pooler_first"], new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
         graph.Node.Add(Node("Tanh", ["pooler_first"], ["924"]));
         graph.Output.Add(ModelBuilder.Value("924", ["Tanh924_dim_0", ArcticXs.HiddenSize]));
-
-        // Written under a unique name and renamed: test processes running at once never see a partial file.
-        var temporary = Path.Combine(ArcticXs.Instance.Directory, "exported." + Guid.NewGuid().ToString("N") + ".onnx");
-        new OnnxModel(model.Proto).Save(temporary);
-        File.Move(temporary, path, overwrite: true);
-        return path;
-    }
+        return model;
+    });
 
     private static NodeProto Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = "pooler_" + op };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
+        => DerivedModelFile.Node("pooler_" + op, op, inputs, outputs, attributes);
 }

@@ -1,5 +1,4 @@
 using DeepSeek.Onnx.IO;
-using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
 
 namespace DeepSeek.Testing;
@@ -29,14 +28,8 @@ public static class ModelHeads
     /// <summary>ResNet-18 with a <c>segmentation</c> output.</summary>
     public static string ResNet18WithSegmentation => ResNet.Value;
 
-    private static string WriteArcticXs()
+    private static string WriteArcticXs() => DerivedModelFile.WriteOnce(Path.Combine(ArcticXs.Instance.Directory, "with-heads.onnx"), () =>
     {
-        var path = Path.Combine(ArcticXs.Instance.Directory, "with-heads.onnx");
-        if (File.Exists(path))
-        {
-            return path;
-        }
-
         var model = ModelReader.Read(ArcticXs.Instance.Model);
         var graph = model.Proto.Graph;
         var table = graph.Node.Single(n => n.OpType == "Gather" && n.Input[1] == "input_ids").Input[0];
@@ -51,41 +44,20 @@ public static class ModelHeads
         graph.Node.Add(Node("Add", ["tags_mm", "tags_b"], ["tags_logits"]));
         graph.Node.Add(Node("Softmax", ["tags_logits"], ["token_tags"], new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 }));
         graph.Output.Add(ModelBuilder.Value("token_tags", ["batch_size", "sequence_length", Tags]));
-        return Save(model, path);
-    }
+        return model;
+    });
 
-    private static string WriteResNet18()
+    private static string WriteResNet18() => DerivedModelFile.WriteOnce(Path.Combine(Path.GetTempPath(), "deepseek-tests", "resnet18-with-segmentation.onnx"), () =>
     {
-        var path = Path.Combine(Path.GetTempPath(), "deepseek-tests", "resnet18-with-segmentation.onnx");
-        if (File.Exists(path))
-        {
-            return path;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var model = ModelReader.Read(TestAssets.ResNet18);
         var graph = model.Proto.Graph;
         var features = graph.Node.Single(n => n.Output.Contains(graph.Output[0].Name)).Input[0]; // the last feature map, [1, 512, 7, 7]
         graph.Initializer.Add(ModelBuilder.FloatTensor("segmentation_w", ModelBuilder.Random(3 * 512, seed: 9, scale: 0.1f), 3, 512, 1, 1));
         graph.Node.Add(Node("Conv", [features, "segmentation_w"], ["segmentation"]));
         graph.Output.Add(ModelBuilder.Value("segmentation", [1, 3, 7, 7]));
-        return Save(model, path);
-    }
-
-    private static string Save(OnnxModel model, string path)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + "." + Guid.NewGuid().ToString("N") + ".onnx");
-        new OnnxModel(model.Proto).Save(temporary);
-        File.Move(temporary, path, overwrite: true);
-        return path;
-    }
+        return model;
+    });
 
     private static NodeProto Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = "head_" + outputs[0] };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
+        => DerivedModelFile.Node("head_" + outputs[0], op, inputs, outputs, attributes);
 }

@@ -29,12 +29,7 @@ internal static class CompressCommand
         {
             Description = "Read per output kind (docs/recipes.md); default 1%: a model that misses it is not written (DSB0063). none: enforce nothing.",
         };
-        var task = new Option<string?>("--task") { Description = "What every floating-point output is: " + string.Join(", ", OutputKinds.All) + " (default: inferred from the graph)." };
-        var outputKind = new Option<string[]>("--output-kind")
-        {
-            Description = "One output's kind, as name=kind (repeatable; over --task).",
-            Arity = ArgumentArity.ZeroOrMore,
-        };
+        var kinds = new OutputKindOptions();
         var report = new Option<string?>("--report") { Description = "Write a report: HTML when the name ends in .html or .htm (a page to look at), else JSON (docs/compress-report.md)." };
         var htmlReport = new Option<string?>("--html-report") { Description = "Also write the HTML report here, whatever the name (the build writes one beside the JSON)." };
         var manifest = new Option<string?>("--manifest") { Description = "Write the model's text manifest (docs/manifest.md)." };
@@ -46,8 +41,9 @@ internal static class CompressCommand
         var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, task, outputKind, report, htmlReport, manifest, cache, dim,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report, htmlReport, manifest, cache, dim,
         };
+        kinds.AddTo(command);
 
         command.SetAction((parse, cancellationToken) =>
         {
@@ -85,8 +81,8 @@ internal static class CompressCommand
                     Int4BlockSize = parse.GetValue(block),
                     Int4Symmetric = parse.GetValue(symmetric),
                     Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.ParseOrNone(b) : AccuracyBudget.Default,
-                    Task = parse.GetValue(task),
-                    OutputKinds = ParseOutputKinds(parse.GetValue(outputKind)),
+                    Task = parse.GetValue(kinds.Task),
+                    OutputKinds = kinds.ByOutput(parse),
                     ReportPath = parse.GetValue(report),
                     HtmlReportPath = parse.GetValue(htmlReport),
                     Dims = dims,
@@ -123,25 +119,6 @@ internal static class CompressCommand
             }));
         });
         return command;
-    }
-
-    /// <summary><c>--output-kind name=kind</c> values as a dictionary (DSB0065 for one without '=' or with an unknown kind).</summary>
-    internal static Dictionary<string, string> ParseOutputKinds(string[]? values)
-    {
-        var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var text in values ?? [])
-        {
-            var at = text.LastIndexOf('=');
-            if (at <= 0 || at == text.Length - 1)
-            {
-                throw new DeepSeekException(DiagnosticIds.InvalidOption, "--output-kind", $"{Names.Quote(text)} is not name=kind", "for example --output-kind last_hidden_state=embedding");
-            }
-
-            _ = OutputKinds.Parse(text[(at + 1)..], "--output-kind");
-            kinds[text[..at]] = text[(at + 1)..];
-        }
-
-        return kinds;
     }
 
     private static void WriteSummary(CompressionReport r, TextWriter o)

@@ -20,12 +20,12 @@ internal static class EvalCommand
         var data = new Option<string>("--data") { Description = "Folder of sample inputs (and optional labels.npy).", Required = true };
         var json = new Option<bool>("--json") { Description = "Write the metrics as JSON." };
         var options = new Option<string[]>("--session-option") { Description = "key=value ONNX Runtime session config for the compressed model (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var task = new Option<string?>("--task") { Description = "What every floating-point output is: " + string.Join(", ", OutputKinds.All) + " (default: inferred from the graph)." };
-        var outputKind = new Option<string[]>("--output-kind") { Description = "One output's kind, as name=kind (repeatable; over --task).", Arity = ArgumentArity.ZeroOrMore };
+        var kindOptions = new OutputKindOptions();
         var command = new Command("eval", "Compare a compressed model with its original on real inputs, with the figures of each output's kind (docs/recipes.md).")
         {
-            original, compressed, data, json, options, task, outputKind,
+            original, compressed, data, json, options,
         };
+        kindOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var originalPath = parse.GetRequiredValue(original);
@@ -42,7 +42,7 @@ internal static class EvalCommand
                 var sessionOptions = (parse.GetValue(options) ?? []).Select(o => o.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
                 using var a = ModelSession.Open(source.SourcePath!, null);
                 using var b = ModelSession.Open(Path.GetFullPath(compressedPath), sessionOptions);
-                var kinds = OutputKindInference.Resolve(source, parse.GetValue(task), CompressCommand.ParseOutputKinds(parse.GetValue(outputKind)));
+                var kinds = OutputKindInference.Resolve(source, parse.GetValue(kindOptions.Task), kindOptions.ByOutput(parse));
                 var result = Evaluator.Compare(a, b, inputs, set.HasLabels ? set.Samples.Select(s => s.Label ?? -1).ToList() : null, folder, compressedPath, progress,
                     sampleNames, kinds);
                 if (parse.GetValue(json))
@@ -74,7 +74,7 @@ internal static class EvalCommand
     {
         var c = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(c, $"  verified on {e.Samples} sample(s) from {e.Data}"));
-        if (e.Data == AccuracyBudget.RandomData)
+        if (e.RandomInputs)
         {
             o.WriteLine(RandomEvidenceLine);
         }

@@ -17,12 +17,12 @@ internal static class RecommendCommand
         var profile = new Option<string?>("--profile") { Description = "Hardware profile (deepseek profiles); default: this machine's." };
         var calibration = new Option<string?>("--calibration") { Description = "Folder of sample inputs for calibration and verification (without it: random inputs, and no int8-static)." };
         var budget = new Option<string?>("--accuracy-budget") { Description = "The budget each candidate is held to, read per output kind (default 1%)." };
-        var task = new Option<string?>("--task") { Description = "What every floating-point output is: " + string.Join(", ", OutputKinds.All) + " (default: inferred)." };
-        var outputKind = new Option<string[]>("--output-kind") { Description = "One output's kind, as name=kind (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var kinds = new OutputKindOptions();
         var command = new Command("recommend", "Compress with every candidate recipe for the profile, verify each, and recommend the smallest that keeps the budget.")
         {
-            model, profile, calibration, budget, task, outputKind,
+            model, profile, calibration, budget,
         };
+        kinds.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var input = parse.GetRequiredValue(model);
@@ -37,8 +37,8 @@ internal static class RecommendCommand
                     Profile = parse.GetValue(profile) is { } name ? catalog.Get(name) : catalog.ForHost(),
                     CalibrationFolder = parse.GetValue(calibration),
                     Budget = accuracy,
-                    Task = parse.GetValue(task),
-                    OutputKinds = CompressCommand.ParseOutputKinds(parse.GetValue(outputKind)),
+                    Task = parse.GetValue(kinds.Task),
+                    OutputKinds = kinds.ByOutput(parse),
                 };
                 var candidates = Recommender.Measure(request, progress, cancellationToken);
                 Write(output, input, request, accuracy, candidates);

@@ -22,6 +22,9 @@ public static class Compressor
     /// <summary>Samples used for verification when no data folder is given.</summary>
     public const int RandomSamples = 8;
 
+    /// <summary>The data source the report names when the samples were made up (<see cref="RandomInputs"/>).</summary>
+    public const string RandomDataSource = "random";
+
     /// <summary>The report's budget when the user opted out with <c>none</c>.</summary>
     public const string NothingEnforced = "none: nothing was enforced (AccuracyBudget=\"none\")";
 
@@ -45,7 +48,8 @@ public static class Compressor
             ? RandomInputs.Create(source, RandomSamples, seed: 1, request.Dims)
             : data.Samples.Select(s => s.Inputs).ToList();
         var sampleNames = data?.Samples.Select(s => s.Source).ToList();
-        Evaluator.CheckInputsFinite(samples, request.CalibrationFolder ?? AccuracyBudget.RandomData, sampleNames); // DSB0057 before calibration reads the samples
+        var dataSource = request.CalibrationFolder ?? RandomDataSource;
+        Evaluator.CheckInputsFinite(samples, dataSource, sampleNames); // DSB0057 before calibration reads the samples
         var labels = data is { HasLabels: true } ? data.Samples.Select(s => s.Label ?? -1).ToList() : null;
         var kinds = OutputKindInference.Resolve(source, request.Task, request.OutputKinds);
         timings["read"] = Lap(clock);
@@ -56,7 +60,7 @@ public static class Compressor
         {
             try
             {
-                var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds), new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
+                var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds, dataSource, data is null), new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
                 report = report with { Attempts = attempts };
                 WriteReports(request, report, source, output);
 
@@ -145,8 +149,8 @@ public static class Compressor
             using (var original = ModelSession.Open(source.SourcePath!, null))
             using (var compressed = ModelSession.Open(temporary, sessionOptions))
             {
-                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, request.CalibrationFolder ?? AccuracyBudget.RandomData, request.Output, progress,
-                    evidence.SampleNames, evidence.Kinds);
+                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, evidence.DataSource, request.Output, progress,
+                    evidence.SampleNames, evidence.Kinds) with { RandomInputs = evidence.Random };
             }
 
             timings["verify"] = Lap(clock);
@@ -158,9 +162,9 @@ public static class Compressor
                 if (missed is not null)
                 {
                     throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}"
-                        + (request.CalibrationFolder is null ? $" (evidence: {samples.Count} random samples)" : ""),
+                        + (evidence.Random ? $" (evidence: {samples.Count} random samples)" : ""),
                         (budget.IsDefault ? "no AccuracyBudget was given, so the default 1% applies; " : "")
-                        + (request.CalibrationFolder is null ? "random inputs say little about real ones: give a Calibration folder of real samples; else " : "")
+                        + (evidence.Random ? "random inputs say little about real ones: give a Calibration folder of real samples; else " : "")
                         + "give calibration data closer to real inputs, choose a gentler recipe (int8-dynamic, fp16), raise the budget, or set the output's kind (Task) if it is not "
                         + string.Join(", ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: {OutputKinds.Name(o.Kind)}")));
                 }
@@ -298,7 +302,8 @@ public static class Compressor
         return ms;
     }
 
-    /// <summary>What every attempt is verified on: the samples, their names, labels, and the kind of each output.</summary>
+    /// <summary>What every attempt is verified on: the samples, their names, labels, the kind of each output, where the samples
+    /// come from (the data folder, or <see cref="RandomDataSource"/>) and whether they were made up.</summary>
     private sealed record Evidence(List<IReadOnlyDictionary<string, TensorValue>> Samples, List<string>? SampleNames, List<long>? Labels,
-        IReadOnlyDictionary<string, OutputKindChoice> Kinds);
+        IReadOnlyDictionary<string, OutputKindChoice> Kinds, string DataSource, bool Random);
 }

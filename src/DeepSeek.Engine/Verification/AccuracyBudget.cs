@@ -22,9 +22,6 @@ namespace DeepSeek.Engine.Verification;
 /// <param name="Points">The budget in percentage points.</param>
 public sealed record AccuracyBudget(double Points)
 {
-    /// <summary>The <see cref="EvaluationResult.Data"/> of an evaluation on random inputs.</summary>
-    public const string RandomData = "random";
-
     /// <summary>The budget that applies when none is given: 1%.</summary>
     public static AccuracyBudget Default { get; } = new(1) { IsDefault = true };
 
@@ -84,7 +81,7 @@ public sealed record AccuracyBudget(double Points)
 
             switch (o.Kind)
             {
-                case OutputKind.Classification or OutputKind.Sequence or OutputKind.LanguageModel when result.Data == RandomData:
+                case OutputKind.Classification or OutputKind.Sequence or OutputKind.LanguageModel when result.RandomInputs:
                     // Decisions on noise are noise: random inputs give scores with tiny margins, whose arg-max flips on any change.
                     Add("meanCosine", o.MeanCosine, 1 - b);
                     break;

@@ -217,7 +217,7 @@ public static class Evaluator
             }
 
             elements += a.Length;
-            var cosine = na == 0 && nb == 0 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+            var cosine = KindMetrics.Cosine(dot, na, nb);
             cosineSum += cosine;
             minCosine = Math.Min(minCosine, cosine);
             maxAbs = Math.Max(maxAbs, worst);

@@ -141,7 +141,8 @@ internal sealed class KindAccumulator(OutputKind kind)
                 var x = a.AsSpan(offset, classes);
                 var y = b.AsSpan(offset, classes);
                 positions++;
-                positionsAgreeing += KindMetrics.ArgMax(x) == KindMetrics.ArgMax(y) && !double.IsNaN(y[KindMetrics.ArgMax(y)]) ? 1 : 0;
+                var best = KindMetrics.ArgMax(y);
+                positionsAgreeing += KindMetrics.ArgMax(x) == best && !double.IsNaN(y[best]) ? 1 : 0;
                 if (kind == OutputKind.LanguageModel)
                 {
                     klSum += KindMetrics.KlDivergence(x, y);

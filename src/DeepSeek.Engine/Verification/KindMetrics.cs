@@ -29,8 +29,12 @@ public static class KindMetrics
             nb += b[i] * b[i];
         }
 
-        return na == 0 && nb == 0 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+        return Cosine(dot, na, nb);
     }
+
+    /// <summary>Cosine from a dot product and the two squared norms: 1 when both are zero, 0 when only one is.</summary>
+    public static double Cosine(double dot, double squaredNormA, double squaredNormB)
+        => squaredNormA == 0 && squaredNormB == 0 ? 1 : squaredNormA == 0 || squaredNormB == 0 ? 0 : dot / Math.Sqrt(squaredNormA * squaredNormB);
 
     /// <summary>Whether a row already holds probabilities (every value in [0, 1], summing to 1 within 1e-3).</summary>
     public static bool IsProbabilities(ReadOnlySpan<double> row)

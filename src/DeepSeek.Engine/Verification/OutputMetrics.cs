@@ -67,6 +67,10 @@ public sealed record OutputMetrics(string Output, double MeanCosine, double MinC
 /// <param name="CompressedAccuracy">With labels: the compressed model's top-1 accuracy.</param>
 public sealed record EvaluationResult(int Samples, int Rows, string Data, IReadOnlyList<OutputMetrics> Outputs, double? OriginalAccuracy, double? CompressedAccuracy)
 {
+    /// <summary>Whether the samples were made up (no data given): <see cref="Data"/> is then <c>random</c>. A flag, not a
+    /// comparison of <see cref="Data"/>, so that a data folder named <c>random</c> is still real evidence.</summary>
+    public bool RandomInputs { get; init; }
+
     /// <summary>With labels: the output they were read against (the first classification output, else the first).</summary>
     public string? LabelledOutput { get; init; }
 

@@ -19,7 +19,7 @@ public sealed partial class HtmlReportWriterTests
         new Dictionary<string, string>(),
         new EvaluationResult(8, 16, data,
             [new OutputMetrics(output, 0.9995, 0.998, 0.12, 0.03, 1) { Kind = OutputKind.Classification, KindSource = "inferred: [N,10]", KlDivergence = 0.0002 }],
-            null, null),
+            null, null) { RandomInputs = data == "random" },
         "1%: met",
         new Dictionary<string, double> { ["read"] = 10, ["verify"] = 20, ["total"] = 40 })
     {

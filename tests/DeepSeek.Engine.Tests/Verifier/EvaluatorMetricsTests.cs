@@ -114,8 +114,12 @@ public sealed class EvaluatorMetricsTests
         Assert.Null(new AccuracyBudget(66.7).Check(unlabelled));
 
         // On random inputs a classification output is held to its cosine, not to arg-max decisions taken on noise.
-        var onNoise = Evaluator.Compare(original, compressed, [Sample(Rows)], null, AccuracyBudget.RandomData, "mul.onnx", kinds: classification);
+        var onNoise = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "random", "mul.onnx", kinds: classification) with { RandomInputs = true };
         Assert.Equal(("meanCosine", OutputKind.Classification), Assert.Single(new AccuracyBudget(4).Checks(onNoise)) is var c ? (c.Metric, c.Kind) : default);
+
+        // A data folder that happens to be named "random" is real evidence: only the flag says the inputs were made up.
+        var folderNamedRandom = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "random", "mul.onnx", kinds: classification);
+        Assert.Equal("top1Agreement", Assert.Single(new AccuracyBudget(4).Checks(folderNamedRandom)).Metric);
 
         // Read as other values, the same output is held to its cosine: the mean of the three hand cosines (0.9549) against 1 − b.
         var values = Evaluator.Compare(original, compressed, [Sample(Rows)], null, "hand", "mul.onnx");

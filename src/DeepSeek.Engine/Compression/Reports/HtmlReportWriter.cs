@@ -66,7 +66,7 @@ public static class HtmlReportWriter
         var met = r.BudgetChecks.All(c => c.Met);
         Row(html, "budget", $"<span class=\"{(r.BudgetChecks.Count == 0 ? "none" : met ? "met" : "missed")}\" id=\"budget\">{Encode(r.Budget ?? "none")}</span>"
             + (r.BudgetChecks.Count == 0 ? "" : $" ({r.BudgetChecks.Count(c => c.Met)} of {r.BudgetChecks.Count} checks met)"));
-        if (e.Data == "random")
+        if (e.RandomInputs)
         {
             Row(html, "evidence", $"<p class=\"warning\" id=\"evidence-warning\">{e.Samples} samples ({e.Rows} rows) of {Encode(Evaluator.RandomEvidence)}</p>");
         }
