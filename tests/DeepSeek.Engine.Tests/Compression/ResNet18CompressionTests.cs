@@ -39,9 +39,14 @@ public sealed class ResNet18CompressionTests(ITestOutputHelper output, ResNet18C
         Assert.Contains(report.Passes, p => p.Result.Pass == "opset-upgrade");
         Assert.Contains(report.Passes, p => p.Result.Pass == "fold-batchnorm" && p.Result.Counters["folded"] == 22);
         var int8 = report.Passes.Single(p => p.Result.Pass == "int8-static").Result;
+        output.WriteLine($"int8-static: {string.Join(", ", int8.Counters.Select(c => $"{c.Key}={c.Value}"))}; session options: {string.Join(", ", report.SessionOptions)}");
         Assert.Equal(22, int8.Counters["nodes"] + int8.Counters["floatNodes"]);
-        // Saturation-safe on x64-avx2: 7-bit weights, or 8-bit weights with the session option recorded.
-        Assert.True(int8.Counters["weightBits"] == 7 || report.SessionOptions.ContainsKey("session.x64quantprecision"));
+        // The form that ships is the fast saturation-safe one for x64-avx2: every layer in int8, 7-bit weights, no session option
+        // — not the 8-bit + session.x64quantprecision fallback nor float layers. Their speed is the benchmark's (docs/benchmarks.md,
+        // same run, 1 thread, this machine): the shipped form 3.14x the original, the fallback 0.90x.
+        Assert.Equal(7, int8.Counters["weightBits"]);
+        Assert.Equal(0, int8.Counters["floatNodes"]);
+        Assert.Empty(report.SessionOptions);
     }
 
     [Fact]
