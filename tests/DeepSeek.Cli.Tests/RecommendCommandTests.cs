@@ -16,7 +16,8 @@ public sealed partial class RecommendCommandTests(ITestOutputHelper log)
         var data = MnistDigits.WriteDataFolder(temp.File("digits"), MnistDigits.HeldOut, cnnLayout: false);
         var before = Directory.GetFiles(Path.GetDirectoryName(TestAssets.MnistMlp)!);
 
-        var (code, stdout, stderr) = CliRunner.Run("recommend", TestAssets.MnistMlp, "--profile", "x64-avx2", "--calibration", data, "--accuracy-budget", "0%");
+        var page = temp.File("recommend.html");
+        var (code, stdout, stderr) = CliRunner.Run("recommend", TestAssets.MnistMlp, "--profile", "x64-avx2", "--calibration", data, "--accuracy-budget", "0%", "--report", page);
         log.WriteLine(stdout);
         Assert.True(code == 0, stderr);
         Assert.Contains("profile x64-avx2, budget 0%, evidence " + data, stdout, StringComparison.Ordinal);
@@ -39,6 +40,40 @@ public sealed partial class RecommendCommandTests(ITestOutputHelper log)
         Assert.Contains($"recommended: {eligible}", stdout, StringComparison.Ordinal);
         Assert.Contains($"<DeepSeekModel Include=\"{TestAssets.MnistMlp}\" Quantize=\"{eligible}\" Calibration=\"{data}\" AccuracyBudget=\"0%\" />", stdout, StringComparison.Ordinal);
         Assert.Equal(before, Directory.GetFiles(Path.GetDirectoryName(TestAssets.MnistMlp)!)); // nothing written beside the model
+
+        // The page holds the same table, rendered by Chromium: a row per recipe with its bytes and status, the recommendation
+        // and its item line, a size chart and one chart per check; and nothing it would run or load.
+        Assert.Contains($"  report: {page}", stdout, StringComparison.Ordinal);
+        var html = File.ReadAllText(page);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("src=", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("http://", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("https://", html, StringComparison.OrdinalIgnoreCase);
+        var dom = Chromium.DumpDom(page);
+        foreach (var id in new[] { "summary", "candidates", "plots" })
+        {
+            Assert.Contains($"<section id=\"{id}\">", dom, StringComparison.Ordinal);
+        }
+
+        foreach (var (recipe, row) in rows)
+        {
+            var status = row.Line.Contains("slower", StringComparison.Ordinal) ? "slower" : row.Status;
+            Assert.Contains($"<tr class=\"candidate\" data-recipe=\"{recipe}\"><td class=\"recipe\">{recipe}</td><td class=\"n\">{row.Bytes.ToString("N0", CultureInfo.InvariantCulture)}</td>", dom, StringComparison.Ordinal);
+            Assert.Matches($"data-recipe=\"{recipe}\".*?<span class=\"(met|missed)\">{status}</span>", dom);
+        }
+
+        Assert.Contains($"<span class=\"recipe\" id=\"chosen\">{eligible}</span>", dom, StringComparison.Ordinal);
+        Assert.Contains($"Quantize=\"{eligible}\"", Regex.Match(dom, "<code id=\"item\">(.*?)</code>").Groups[1].Value.Replace("&quot;", "\"", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("aria-label=\"Bytes per recipe (the original first)\"", dom, StringComparison.Ordinal);
+        Assert.Equal(rows.Count, Regex.Count(dom, "aria-label=\"accuracy points lost ")); // one check per recipe: the labelled output's loss
+    }
+
+    [Fact]
+    public void A_report_that_is_not_html_is_DSB0065_before_anything_is_measured()
+    {
+        var (code, _, stderr) = CliRunner.Run("recommend", TestAssets.MnistMlp, "--report", "table.json");
+        Assert.Equal(1, code);
+        Assert.Contains("error DSB0065: --report: 'table.json' is not an HTML file name — recommend writes an HTML page: name it FILE.html", stderr, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"accuracy points lost (-?[\d.]+) ≤ 0")]

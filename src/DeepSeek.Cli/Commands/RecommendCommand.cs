@@ -7,8 +7,8 @@ using DeepSeek.Onnx.Diagnostics;
 
 namespace DeepSeek.Cli.Commands;
 
-/// <summary><c>deepseek recommend MODEL [--calibration DIR] [--profile P] [--accuracy-budget X%]</c>: every candidate recipe,
-/// measured, in one table, then the recommended <c>DeepSeekModel</c> line.</summary>
+/// <summary><c>deepseek recommend MODEL [--calibration DIR] [--profile P] [--accuracy-budget X%] [--report x.html]</c>: every
+/// candidate recipe, measured, in one table, then the recommended <c>DeepSeekModel</c> line.</summary>
 internal static class RecommendCommand
 {
     public static Command Create(TextWriter output, TextWriter error, Option<string?> profilesFile, IProgress<string> progress)
@@ -17,10 +17,11 @@ internal static class RecommendCommand
         var profile = new Option<string?>("--profile") { Description = "Hardware profile (deepseek profiles); default: this machine's." };
         var calibration = new Option<string?>("--calibration") { Description = "Folder of sample inputs for calibration and verification (without it: random inputs, and no int8-static)." };
         var budget = new Option<string?>("--accuracy-budget") { Description = "The budget each candidate is held to, read per output kind (default 1%)." };
+        var report = new Option<string?>("--report") { Description = "Also write the table, with plots, as one self-contained HTML page (FILE.html)." };
         var kinds = new OutputKindOptions();
         var command = new Command("recommend", "Compress with every candidate recipe for the profile, verify each, and recommend the smallest that keeps the budget.")
         {
-            model, profile, calibration, budget,
+            model, profile, calibration, budget, report,
         };
         kinds.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
@@ -28,33 +29,44 @@ internal static class RecommendCommand
             var input = parse.GetRequiredValue(model);
             return Task.FromResult(DeepSeekCli.Guard(error, input, () =>
             {
+                var page = parse.GetValue(report);
+                if (page is not null && !ReportWriter.IsHtml(page))
+                {
+                    throw new DeepSeekException(DiagnosticIds.InvalidOption, "--report", $"{Names.Quote(page)} is not an HTML file name", "recommend writes an HTML page: name it FILE.html");
+                }
+
                 var catalog = ProfileCatalog.Load(parse.GetValue(profilesFile));
-                var accuracy = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : AccuracyBudget.Default;
                 var request = new CompressionRequest
                 {
                     Input = input,
                     Output = input, // each candidate is written to a temporary folder
                     Profile = parse.GetValue(profile) is { } name ? catalog.Get(name) : catalog.ForHost(),
                     CalibrationFolder = parse.GetValue(calibration),
-                    Budget = accuracy,
+                    Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.Parse(b) : AccuracyBudget.Default,
                     Task = parse.GetValue(kinds.Task),
                     OutputKinds = kinds.ByOutput(parse),
                 };
-                var candidates = Recommender.Measure(request, progress, cancellationToken);
-                Write(output, input, request, accuracy, candidates);
+                var recommendation = Recommender.Measure(request, progress, cancellationToken);
+                Write(output, recommendation);
+                if (page is not null)
+                {
+                    ReportWriter.WriteRecommendationFile(recommendation, page);
+                    output.WriteLine($"  report: {page}");
+                }
+
                 return DeepSeekCli.Success;
             }));
         });
         return command;
     }
 
-    private static void Write(TextWriter o, string input, CompressionRequest request, AccuracyBudget budget, IReadOnlyList<RecipeCandidate> candidates)
+    private static void Write(TextWriter o, Recommendation recommendation)
     {
         var c = CultureInfo.InvariantCulture;
-        var evidence = request.CalibrationFolder ?? "random inputs (add --calibration DIR of real samples)";
-        o.WriteLine($"{input}: profile {request.Profile.Name}, budget {budget.Name}, evidence {evidence}");
+        var evidence = recommendation.CalibrationFolder ?? "random inputs (add --calibration DIR of real samples)";
+        o.WriteLine($"{recommendation.Input}: profile {recommendation.Profile}, budget {recommendation.Budget.Name}, evidence {evidence}");
         o.WriteLine(string.Create(c, $"  {"recipe",-13} {"size",12} {"ratio",7} {"speed",7}  {"budget",-7} checks"));
-        foreach (var candidate in candidates)
+        foreach (var candidate in recommendation.Candidates)
         {
             if (candidate.Report is not { } r)
             {
@@ -68,17 +80,14 @@ internal static class RecommendCommand
             o.WriteLine(string.Create(c, $"  {candidate.Recipe,-13} {r.OutputBytes,12:N0} {r.SizeRatio,7:P1} {speed,7}  {(candidate.Kept ? "kept" : "missed"),-7} {checks}{(candidate.Slower ? " (slower than the original here)" : "")}"));
         }
 
-        if (candidates.All(k => k.Speedup is null))
+        if (!recommendation.SpeedMeasured)
         {
-            o.WriteLine($"  speed: not measured (this machine is not a {request.Profile.Name} machine)");
+            o.WriteLine($"  speed: not measured (this machine is not a {recommendation.Profile} machine)");
         }
 
-        var chosen = Recommender.Choose(candidates);
-        var budgetAttribute = budget.IsDefault ? "" : $" AccuracyBudget=\"{budget.Points.ToString(c)}%\"";
-        var calibrationAttribute = request.CalibrationFolder is { } folder ? $" Calibration=\"{folder}\"" : "";
-        o.WriteLine(chosen == "none"
+        o.WriteLine(recommendation.Chosen == "none"
             ? "recommended: none (no recipe keeps the budget without running slower than the original); ship the model as it is"
-            : $"recommended: {chosen}");
-        o.WriteLine($"  <DeepSeekModel Include=\"{input}\" Quantize=\"{chosen}\"{calibrationAttribute}{budgetAttribute} />");
+            : $"recommended: {recommendation.Chosen}");
+        o.WriteLine("  " + recommendation.ItemLine);
     }
 }

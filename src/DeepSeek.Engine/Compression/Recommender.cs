@@ -1,3 +1,4 @@
+using System.Globalization;
 using DeepSeek.Engine.Data;
 using DeepSeek.Engine.Profiles;
 using DeepSeek.Engine.Verification;
@@ -21,6 +22,26 @@ public sealed record RecipeCandidate(string Recipe, CompressionReport? Report, I
     public bool Slower => Speedup is { } s && s < 1 / 1.05;
 }
 
+/// <summary>What <c>deepseek recommend</c> measured, and what it recommends.</summary>
+/// <param name="Input">The model as given.</param>
+/// <param name="InputBytes">Its size.</param>
+/// <param name="Profile">The hardware profile.</param>
+/// <param name="Budget">The budget each candidate was held to.</param>
+/// <param name="CalibrationFolder">The data folder, or null (random inputs).</param>
+/// <param name="Candidates">Every candidate, in the order tried.</param>
+public sealed record Recommendation(string Input, long InputBytes, string Profile, AccuracyBudget Budget, string? CalibrationFolder, IReadOnlyList<RecipeCandidate> Candidates)
+{
+    /// <summary>The recommended <c>Quantize</c> value (<see cref="Recommender.Choose"/>).</summary>
+    public string Chosen => Recommender.Choose(Candidates);
+
+    /// <summary>Whether any candidate was timed (only when this machine is the profile's).</summary>
+    public bool SpeedMeasured => Candidates.Any(c => c.Speedup is not null);
+
+    /// <summary>The <c>DeepSeekModel</c> item that ships the recommendation.</summary>
+    public string ItemLine => string.Create(CultureInfo.InvariantCulture,
+        $"<DeepSeekModel Include=\"{Input}\" Quantize=\"{Chosen}\"{(CalibrationFolder is { } folder ? $" Calibration=\"{folder}\"" : "")}{(Budget.IsDefault ? "" : $" AccuracyBudget=\"{Budget.Points}%\"")} />");
+}
+
 /// <summary>
 /// <c>deepseek recommend</c>: the decision table made measurable. Every candidate recipe for the profile (fp16, int8-dynamic,
 /// int8-static when calibration data is given, int4) is compressed and verified on the same evidence with the budget measured
@@ -37,7 +58,7 @@ public static class Recommender
     ];
 
     /// <summary>Measures every candidate; <paramref name="template"/> gives the model, profile, data, budget and kinds (its output is ignored).</summary>
-    public static IReadOnlyList<RecipeCandidate> Measure(CompressionRequest template, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    public static Recommendation Measure(CompressionRequest template, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         var budget = template.Budget ?? AccuracyBudget.Default;
@@ -80,7 +101,7 @@ public static class Recommender
                 }
             }
 
-            return candidates;
+            return new Recommendation(template.Input, new FileInfo(source.SourcePath!).Length, template.Profile.Name, budget, template.CalibrationFolder, candidates);
         }
         finally
         {

@@ -46,6 +46,15 @@ public static class ReportWriter
         WriteAtomically(path, stream => HtmlReportWriter.Write(report, sizes, stream));
     }
 
+    /// <summary>Writes <c>deepseek recommend</c>'s page (<see cref="Reports.RecommendationHtmlWriter"/>) to <paramref name="path"/>
+    /// through a temporary file.</summary>
+    public static void WriteRecommendationFile(Recommendation recommendation, string path)
+    {
+        ArgumentNullException.ThrowIfNull(recommendation);
+        ArgumentNullException.ThrowIfNull(path);
+        WriteAtomically(path, stream => Reports.RecommendationHtmlWriter.Write(recommendation, stream));
+    }
+
     private static void WriteAtomically(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);

@@ -21,9 +21,7 @@ public static class HtmlReportWriter
     /// <param name="stream">Where the page goes.</param>
     public static void Write(CompressionReport report, ReportSizes? sizes, Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Render(report, sizes));
-        stream.Write(bytes);
+        HtmlPage.WriteTo(Render(report, sizes), stream);
     }
 
     /// <summary>The page as a string.</summary>
@@ -31,26 +29,15 @@ public static class HtmlReportWriter
     {
         ArgumentNullException.ThrowIfNull(report);
         var html = new StringBuilder(32 * 1024);
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-            .Append("<title>Compression report: ").Append(Encode(Path.GetFileName(report.Input))).Append("</title>\n<style>").Append(HtmlReportStyle.Css).Append("</style>\n</head>\n<body>\n")
-            .Append("<header><h1>Compression report</h1><p class=\"subtitle\">").Append(Encode(report.Input)).Append(" → ").Append(Encode(report.Output))
-            .Append(": <span class=\"recipe\">").Append(Encode(report.Recipe)).Append("</span> for ").Append(Encode(report.Profile)).Append("</p>\n<nav>");
-        foreach (var id in SectionIds)
-        {
-            html.Append("<a href=\"#").Append(id).Append("\">").Append(id).Append("</a> ");
-        }
-
-        html.Append("</nav></header>\n<main>\n");
+        HtmlPage.Open(html, "Compression report: " + Path.GetFileName(report.Input), "Compression report",
+            $"{Encode(report.Input)} → {Encode(report.Output)}: <span class=\"recipe\">{Encode(report.Recipe)}</span> for {Encode(report.Profile)}", SectionIds);
         Summary(html, report);
         Sizes(html, report, sizes);
         HtmlOutputSection.Write(html, report);
         Sensitivity(html, report);
         Attempts(html, report);
         Timings(html, report);
-        html.Append("</main>\n<footer>Written by deepseek compress (report schema ").Append(ReportWriter.SchemaVersion)
-            .Append("). One self-contained page: no script, nothing loaded from anywhere.</footer>\n</body>\n</html>\n");
+        HtmlPage.Close(html, "deepseek compress");
         return html.ToString();
     }
 
@@ -58,31 +45,31 @@ public static class HtmlReportWriter
     {
         var e = r.Evaluation;
         html.Append("<section id=\"summary\">\n<h2>Summary</h2>\n<table class=\"facts\">\n");
-        Row(html, "model", $"<span class=\"path\">{Encode(r.Input)}</span> → <span class=\"path\">{Encode(r.Output)}</span>");
-        Row(html, "size", $"<span id=\"bytes-before\">{Bytes(r.InputBytes)}</span> bytes → <span id=\"bytes-after\">{Bytes(r.OutputBytes)}</span> bytes "
+        HtmlPage.Row(html, "model", $"<span class=\"path\">{Encode(r.Input)}</span> → <span class=\"path\">{Encode(r.Output)}</span>");
+        HtmlPage.Row(html, "size", $"<span id=\"bytes-before\">{Bytes(r.InputBytes)}</span> bytes → <span id=\"bytes-after\">{Bytes(r.OutputBytes)}</span> bytes "
             + $"(<span id=\"size-ratio\">{Percent(r.SizeRatio)}</span> of the original)");
-        Row(html, "profile", Encode(r.Profile));
-        Row(html, "recipe", $"<span class=\"recipe\" id=\"recipe\">{Encode(r.Recipe)}</span> (quantize {Encode(r.Quantize)})");
+        HtmlPage.Row(html, "profile", Encode(r.Profile));
+        HtmlPage.Row(html, "recipe", $"<span class=\"recipe\" id=\"recipe\">{Encode(r.Recipe)}</span> (quantize {Encode(r.Quantize)})");
         var met = r.BudgetChecks.All(c => c.Met);
-        Row(html, "budget", $"<span class=\"{(r.BudgetChecks.Count == 0 ? "none" : met ? "met" : "missed")}\" id=\"budget\">{Encode(r.Budget ?? "none")}</span>"
+        HtmlPage.Row(html, "budget", $"<span class=\"{(r.BudgetChecks.Count == 0 ? "none" : met ? "met" : "missed")}\" id=\"budget\">{Encode(r.Budget ?? "none")}</span>"
             + (r.BudgetChecks.Count == 0 ? "" : $" ({r.BudgetChecks.Count(c => c.Met)} of {r.BudgetChecks.Count} checks met)"));
         if (e.RandomInputs)
         {
-            Row(html, "evidence", $"<p class=\"warning\" id=\"evidence-warning\">{e.Samples} samples ({e.Rows} rows) of {Encode(Evaluator.RandomEvidence)}</p>");
+            HtmlPage.Row(html, "evidence", $"<p class=\"warning\" id=\"evidence-warning\">{e.Samples} samples ({e.Rows} rows) of {Encode(Evaluator.RandomEvidence)}</p>");
         }
         else
         {
-            Row(html, "evidence", $"<span id=\"evidence\">{e.Samples} samples ({e.Rows} rows) from <span class=\"path\">{Encode(e.Data)}</span></span>");
+            HtmlPage.Row(html, "evidence", $"<span id=\"evidence\">{e.Samples} samples ({e.Rows} rows) from <span class=\"path\">{Encode(e.Data)}</span></span>");
         }
 
         if (e.OriginalAccuracy is { } before && e.CompressedAccuracy is { } after)
         {
-            Row(html, "accuracy", $"{Percent(before, "0.00")} → {Percent(after, "0.00")} on the labels ({Number(e.AccuracyDrop ?? 0, "0.00")} points lost)");
+            HtmlPage.Row(html, "accuracy", $"{Percent(before, "0.00")} → {Percent(after, "0.00")} on the labels ({Number(e.AccuracyDrop ?? 0, "0.00")} points lost)");
         }
 
         foreach (var (key, value) in r.SessionOptions)
         {
-            Row(html, "session option", $"<code>{Encode(key)}={Encode(value)}</code> (the runtime sets it from the manifest)");
+            HtmlPage.Row(html, "session option", $"<code>{Encode(key)}={Encode(value)}</code> (the runtime sets it from the manifest)");
         }
 
         html.Append("</table>\n</section>\n");
@@ -193,6 +180,4 @@ public static class HtmlReportWriter
         html.Append(SvgCharts.Bars("Milliseconds per step", steps, v => Number(v, "F0") + " ms")).Append("\n</section>\n");
     }
 
-    private static void Row(StringBuilder html, string name, string value)
-        => html.Append("<tr><th>").Append(name).Append("</th><td>").Append(value).Append("</td></tr>\n");
 }
