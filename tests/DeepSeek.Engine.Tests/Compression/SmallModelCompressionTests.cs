@@ -150,7 +150,7 @@ public sealed class AutoRecipeTests
             NpyWriter.Write(Path.Combine(data, $"s{i}.npy"), TensorValue.Create(ModelBuilder.Random(3 * 64, 100 + i), 3, 64));
         }
 
-        var report = Compressor.Run(new CompressionRequest
+        var request = new CompressionRequest
         {
             Input = model,
             Output = temp.File("out.onnx"),
@@ -158,12 +158,21 @@ public sealed class AutoRecipeTests
             Quantize = "auto",
             CalibrationFolder = data,
             Budget = Verification.AccuracyBudget.Parse("5%"),
-        });
+        };
+        var report = Compressor.Run(request);
 
         // int8-dynamic flattens the weights and misses; the next candidate, fp16, keeps them and ships.
         Assert.Equal("fp16", report.Recipe);
         Assert.StartsWith("int8-dynamic: ", Assert.Single(report.Attempts), StringComparison.Ordinal);
         Assert.True(report.Evaluation.Outputs[0].Top1Agreement >= 0.95);
         Assert.True(File.Exists(temp.File("out.onnx")));
+
+        // With no budget given the default 1% does the same, and the rejection says it was the default.
+        var byDefault = Compressor.Run(request with { Budget = Verification.AccuracyBudget.Default });
+        Assert.Equal("fp16", byDefault.Recipe);
+        var attempt = Assert.Single(byDefault.Attempts);
+        Assert.StartsWith("int8-dynamic: ", attempt, StringComparison.Ordinal);
+        Assert.Contains("a 1% (default) budget requires", attempt, StringComparison.Ordinal);
+        Assert.Equal("1% (default): met", byDefault.Budget);
     }
 }
