@@ -16,6 +16,7 @@ namespace DeepSeek.Build.Tasks
     public abstract class EngineTask : ToolTask
     {
         private static readonly Regex ErrorLine = new Regex(@"^error (?<id>DS[A-Z]\d{4}): (?<file>.*?): (?<message>.*)$", RegexOptions.Compiled);
+        private static readonly Regex WarningLine = new Regex(@"^warning (?<id>DS[A-Z]\d{4}): (?<file>.*?): (?<message>.*)$", RegexOptions.Compiled);
 
         /// <summary>The engine: the path of DeepSeek.Cli.dll.</summary>
         [Required]
@@ -73,6 +74,16 @@ namespace DeepSeek.Build.Tasks
         /// <inheritdoc />
         protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
         {
+            var warning = WarningLine.Match(singleLine ?? "");
+            if (warning.Success)
+            {
+                var warningId = warning.Groups["id"].Value;
+                var warningFile = warning.Groups["file"].Value;
+                Log.LogWarning("DeepSeek", warningId, null, ProductLinks.DiagnosticHelp(warningId),
+                    File.Exists(warningFile) ? warningFile : SubjectFile, 0, 0, 0, 0, warning.Groups["message"].Value);
+                return;
+            }
+
             var match = ErrorLine.Match(singleLine ?? "");
             if (!match.Success)
             {

@@ -126,6 +126,13 @@ internal static class CompressCommand
         var c = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(c, $"{r.Input} → {r.Output}"));
         o.WriteLine(string.Create(c, $"  profile {r.Profile}, recipe {r.Recipe}; {r.InputBytes:N0} → {r.OutputBytes:N0} bytes ({r.SizeRatio:P1})"));
+        foreach (var warning in r.Warnings)
+        {
+            // The form MSBuild's task turns into a build warning: "warning DSBxxxx: file: message".
+            var colon = warning.IndexOf(':', StringComparison.Ordinal);
+            o.WriteLine($"warning {warning[..colon]}: {r.Input}:{warning[(colon + 1)..]}");
+        }
+
         foreach (var pass in r.Passes)
         {
             o.WriteLine(string.Create(c, $"  {pass.Result.Pass,-22} {pass.Result.Summary} ({pass.Milliseconds:F0} ms)"));

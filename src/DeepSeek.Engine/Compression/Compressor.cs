@@ -66,7 +66,7 @@ public static class Compressor
 
                 return report;
             }
-            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id || e.Id == DiagnosticIds.SizeBudgetExceeded.Id))
+            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id || e.Id == DiagnosticIds.SizeBudgetExceeded.Id || e.Id == DiagnosticIds.NotSmaller.Id))
             {
                 attempts.Add($"{RecipePlanner.Name(recipes[i])}: {e.Problem}");
                 progress?.Report($"{RecipePlanner.Name(recipes[i])} rejected ({e.Id}); trying {RecipePlanner.Name(recipes[i + 1])}");
@@ -81,45 +81,26 @@ public static class Compressor
         var clock = Stopwatch.StartNew();
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
         var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
-        var passes = new List<PassReport>();
-        IReadOnlyList<LayerSensitivity> sensitivity = [];
-        void RunPass(IGraphPass pass)
+        var run = new StageRun(request, source, context, samples, progress, cancellationToken);
+        foreach (var stage in RecipeBook.Get(recipe).Stages)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report($"pass {pass.Name}");
-            var watch = Stopwatch.StartNew();
-            var result = pass.Run(context);
-            passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
+            RecipeStages.Run(stage, run);
         }
 
-        RunPass(new ConstantInitializersPass());
-        switch (recipe)
+        var passes = run.Passes;
+        var sensitivity = run.Sensitivity;
+        var warnings = new List<string>();
+        var shipOriginal = recipe != Recipe.None && run.Quantized == 0 && !source.HasExternalData;
+        if (shipOriginal)
         {
-            case Recipe.Fp16:
-                RunPass(new Fp16WeightsPass());
-                break;
-            case Recipe.Int4:
-                RunPass(new GemmToMatMulPass());
-                RunPass(new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric));
-                break;
-            case Recipe.Int8Dynamic:
-                UpgradeIfBelow(11);
-                RunPass(new DynamicInt8Pass(request.Profile));
-                break;
-            case Recipe.Int8Static:
-                UpgradeIfBelow(13);
-                RunPass(new FoldBatchNormPass());
-                RunPass(new GemmToMatMulPass());
-                var calibrationSamples = samples.Take(request.MaxCalibrationSamples).ToList();
-                clock.Restart();
-                var calibrationResult = Calibrator.Run(working, calibrationSamples, request.CalibrationMethod, progress);
-                timings["calibration"] = Lap(clock);
-                cancellationToken.ThrowIfCancellationRequested();
-                var watch = Stopwatch.StartNew();
-                var (result, _, _, measured) = MixedPrecision.Quantize(working, context, request.Profile, calibrationResult, calibrationSamples, progress);
-                sensitivity = measured;
-                passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
-                break;
+            warnings.Add($"{DiagnosticIds.NothingQuantized.Id}: {RecipePlanner.Name(recipe)} quantized nothing in this model (it has no operator the recipe rewrites); the original ships unchanged — {BetterRecipe(recipe, source, evidence.Random)}");
+            progress?.Report(warnings[^1]);
+            context.RequiredSessionOptions.Clear();
+        }
+
+        foreach (var (key, value) in run.Timings)
+        {
+            timings[key] = value;
         }
 
         timings["passes"] = passes.Sum(p => p.Milliseconds);
@@ -137,12 +118,24 @@ public static class Compressor
         var temporary = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify.onnx");
         try
         {
-            var dataFile = working.HasExternalData ? Path.GetFileName(output) + ".data" : null;
-            working.Save(temporary, dataFile is not null
-                ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = dataFile }
-                : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
+            var dataFile = working.HasExternalData && !shipOriginal ? Path.GetFileName(output) + ".data" : null;
+            if (shipOriginal)
+            {
+                File.Copy(source.SourcePath!, temporary, overwrite: true);
+            }
+            else
+            {
+                working.Save(temporary, dataFile is not null
+                    ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = dataFile }
+                    : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
+            }
+
             timings["write"] = Lap(clock);
             CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(directory, dataFile));
+            if (recipe != Recipe.None && !shipOriginal)
+            {
+                CheckSmaller(request, recipe, source, temporary, dataFile is null ? null : Path.Combine(directory, dataFile));
+            }
 
             var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
             EvaluationResult evaluation;
@@ -193,6 +186,7 @@ public static class Compressor
             {
                 BudgetChecks = checks,
                 Sensitivity = sensitivity,
+                Warnings = warnings,
             };
         }
         finally
@@ -201,17 +195,6 @@ public static class Compressor
             {
                 File.Delete(temporary);
             }
-        }
-
-        void UpgradeIfBelow(long opset)
-        {
-            if ((working.GetOpsetVersion("") ?? 0) >= opset)
-            {
-                return;
-            }
-
-            RunPass(new OpsetUpgradePass(13));
-            CheckUpgrade(source, working, samples[0], progress);
         }
     }
 
@@ -232,7 +215,7 @@ public static class Compressor
     }
 
     /// <summary>The upgraded graph must give the original's outputs before any pass runs (issue: upgrades are checked in ONNX Runtime).</summary>
-    private static void CheckUpgrade(OnnxModel source, OnnxModel upgraded, IReadOnlyDictionary<string, TensorValue> sample, IProgress<string>? progress)
+    internal static void CheckUpgrade(OnnxModel source, OnnxModel upgraded, IReadOnlyDictionary<string, TensorValue> sample, IProgress<string>? progress)
     {
         progress?.Report("checking the opset upgrade in ONNX Runtime");
         var folder = Directory.CreateTempSubdirectory("deepseek-upgrade-");
@@ -261,6 +244,29 @@ public static class Compressor
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>What to try when <paramref name="recipe"/> found nothing to quantize, by what the model holds.</summary>
+    private static string BetterRecipe(Recipe recipe, OnnxModel source, bool random)
+    {
+        var convolutional = Operators.OperatorRegistry.HasConvolution(source.Proto.Graph);
+        return convolutional && recipe != Recipe.Int8Static
+            ? "int8-static" + (random ? " with a Calibration folder of sample inputs" : "") + " quantizes its convolutions; fp16 halves every weight"
+            : recipe == Recipe.Fp16 ? "the model has no float weights large enough to store in fp16; ship it with Quantize=\"none\"" : "fp16 halves every float weight";
+    }
+
+    /// <summary>DSB0070 when the written model (with its external data) is not smaller than the source (with its own).</summary>
+    private static void CheckSmaller(CompressionRequest request, Recipe recipe, OnnxModel source, string written, string? externalData)
+    {
+        static long Bytes(string path, string? data) => new FileInfo(path).Length + (data is not null && File.Exists(data) ? new FileInfo(data).Length : 0);
+        var before = Bytes(source.SourcePath!, null) + source.Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Select(f => Path.Combine(source.BaseDirectory ?? "", f)).Where(File.Exists).Sum(f => new FileInfo(f).Length);
+        var after = Bytes(written, externalData);
+        if (after >= before)
+        {
+            throw new DeepSeekException(DiagnosticIds.NotSmaller, request.Input, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{RecipePlanner.Name(recipe)} for {request.Profile.Name} gives {after:N0} bytes, not fewer than the source's {before:N0}"));
         }
     }
 

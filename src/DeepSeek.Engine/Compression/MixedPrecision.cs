@@ -1,5 +1,6 @@
 using DeepSeek.Engine.Data;
 using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Operators;
 using DeepSeek.Engine.Passes;
 using DeepSeek.Engine.Passes.Int8;
 using DeepSeek.Engine.Profiles;
@@ -42,7 +43,7 @@ public static class MixedPrecision
         }
 
         using var reference = ModelSession.Open(prepared.Proto.ToByteArray(), prepared.DisplayPath);
-        var layers = prepared.Proto.Graph.Node.Count(n => n.OpType is "Conv" or "MatMul");
+        var layers = prepared.Proto.Graph.Node.Count(n => OperatorRegistry.Is(n, e => e.RankedLayer));
         Candidate? best = null;
         IReadOnlyList<(string Node, string OpType, double Cosine)> ranking = [];
         Candidate Try(HardwareProfile form, List<string> floatLayers)
@@ -120,12 +121,12 @@ public static class MixedPrecision
     private static (string Node, string OpType, double Cosine)[] Rank(OnnxModel prepared, ModelSession reference, int bits, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, IProgress<string>? progress)
     {
         var costs = new List<(string Node, string OpType, double Cosine)>();
-        var nodes = prepared.Proto.Graph.Node.Where(n => n.OpType is "Conv" or "MatMul").ToArray();
+        var nodes = prepared.Proto.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e.RankedLayer)).ToArray();
         var editor = new GraphEditor(prepared.Proto.Graph);
         foreach (var node in nodes)
         {
-            var weight = editor.ConstantTensor(node.Input[1]);
-            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || (node.OpType == "MatMul" && weight.Dims.Count != 2))
+            var weight = OperatorRegistry.Weight(node, editor);
+            if (weight is null)
             {
                 continue;
             }
@@ -134,7 +135,7 @@ public static class MixedPrecision
             var probe = prepared.Proto.Clone();
             var values = Tensors.ReadFloats(weight, prepared);
             float[] fake;
-            if (node.OpType == "Conv")
+            if (OperatorRegistry.Find(node)!.Layout == WeightLayout.OutputChannelsFirst)
             {
                 var channels = (int)weight.Dims[0];
                 var (q, scales) = WeightQuantization.PerOuterChannel(values, channels, bits);

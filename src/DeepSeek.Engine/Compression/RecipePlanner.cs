@@ -1,3 +1,4 @@
+using DeepSeek.Engine.Operators;
 using DeepSeek.Engine.Profiles;
 using DeepSeek.Onnx.Diagnostics;
 using DeepSeek.Onnx.Model;
@@ -38,7 +39,7 @@ public static class RecipePlanner
             value = profile.DefaultRecipe;
         }
 
-        var convolutional = model.Graph.Nodes.Any(n => n.OpType == "Conv");
+        var convolutional = OperatorRegistry.HasConvolution(model.Proto.Graph);
         return value switch
         {
             "none" => Recipe.None,

@@ -107,6 +107,13 @@ public static class ReportWriter
         }
 
         json.WriteEndArray();
+        json.WriteStartArray("warnings");
+        foreach (var warning in report.Warnings)
+        {
+            json.WriteStringValue(warning);
+        }
+
+        json.WriteEndArray();
         json.WriteStartArray("passes");
         foreach (var pass in report.Passes)
         {

@@ -144,7 +144,8 @@ public sealed class GraphEditor
         Invalidate();
     }
 
-    /// <summary>Drops initializers no node reads and that are not graph inputs or outputs.</summary>
+    /// <summary>Drops initializers, and Constant nodes, that no node reads and that are not graph outputs (a weight a pass
+    /// replaced must not stay in the file, wherever the exporter stored it).</summary>
     public int RemoveUnusedInitializers()
     {
         var used = Graph.Node.SelectMany(n => n.Input).Concat(Graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
@@ -165,6 +166,15 @@ public sealed class GraphEditor
         }
 
         var removed = 0;
+        for (var i = Graph.Node.Count - 1; i >= 0; i--)
+        {
+            if (Graph.Node[i] is { OpType: "Constant", Domain: "" or "ai.onnx" } constant && constant.Output.All(o => !used.Contains(o)))
+            {
+                Graph.Node.RemoveAt(i);
+                removed++;
+            }
+        }
+
         for (var i = Graph.Initializer.Count - 1; i >= 0; i--)
         {
             var name = Graph.Initializer[i].Name;
@@ -184,6 +194,7 @@ public sealed class GraphEditor
         }
 
         initializers = null;
+        Invalidate();
         return removed;
     }
 

@@ -1,4 +1,5 @@
 using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Operators;
 using DeepSeek.Engine.Passes.Int8;
 using DeepSeek.Engine.Profiles;
 using DeepSeek.Onnx.Protobuf;
@@ -8,7 +9,7 @@ namespace DeepSeek.Engine.Passes;
 /// <summary>
 /// INT8 dynamic quantization of MatMul (and Gemm) with constant weights: weights become int8, per output column and
 /// symmetric, with the profile's bit width (7 bits where AVX2 u8s8 kernels would saturate); activations are quantized at run
-/// time. The form is the one ONNX Runtime fuses into its DynamicQuantizeMatMul kernel:
+/// time (one DynamicQuantizeLinear per activation, shared by its readers). The form is the one ONNX Runtime fuses into its DynamicQuantizeMatMul kernel:
 /// <c>DynamicQuantizeLinear → MatMulInteger → Cast → Mul(x_scale · w_scale)</c>.
 /// </summary>
 public sealed class DynamicInt8Pass(HardwareProfile profile) : IGraphPass
@@ -27,10 +28,12 @@ public sealed class DynamicInt8Pass(HardwareProfile profile) : IGraphPass
         var editor = new GraphEditor(model.Proto.Graph);
         var bits = profile.Int8.WeightBits;
         long quantized = 0, gemms = 0, values = 0;
-        foreach (var node in editor.Graph.Node.Where(n => n.Domain is "" or "ai.onnx" && n.OpType is "MatMul" or "Gemm").ToArray())
+        var form = new DynamicMatMulForm(editor);
+        var quantizedWeights = new Dictionary<(string Weight, string Gemm), (string Values, string ZeroPoint, string Scale)>();
+        foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e.Dynamic)).ToArray())
         {
-            var weight = editor.ConstantTensor(node.Input[1]);
-            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || weight.Dims.Count != 2 || weight.Dims[0] * weight.Dims[1] < MinElements)
+            var weight = OperatorRegistry.Weight(node, editor);
+            if (weight is null || weight.Dims[0] * weight.Dims[1] < MinElements)
             {
                 continue;
             }
@@ -38,7 +41,7 @@ public sealed class DynamicInt8Pass(HardwareProfile profile) : IGraphPass
             var bias = (string?)null;
             var matrix = Tensors.ReadFloats(weight, model);
             int rows = (int)weight.Dims[0], columns = (int)weight.Dims[1];
-            if (node.OpType == "Gemm")
+            if (OperatorRegistry.Find(node)!.Layout == WeightLayout.GemmB)
             {
                 if (Tensors.IntAttribute(node, "transA", 0) != 0)
                 {
@@ -77,35 +80,24 @@ public sealed class DynamicInt8Pass(HardwareProfile profile) : IGraphPass
                 gemms++;
             }
 
-            var (q, scales) = WeightQuantization.PerColumn(matrix, rows, columns, bits);
             var prefix = string.IsNullOrEmpty(node.Name) ? node.Output[0] : node.Name;
-            var wq = editor.AddInitializer(node.Input[1] + "_quantized", Tensors.Int8(q, rows, columns));
-            var wzp = editor.AddInitializer(node.Input[1] + "_zero_point", Tensors.Int8(new sbyte[columns], columns));
-            var ws = editor.AddInitializer(node.Input[1] + "_scale", Tensors.Float(scales, columns));
-            string xq = editor.UniqueName(prefix + "_x_quantized"), xs = editor.UniqueName(prefix + "_x_scale"), xzp = editor.UniqueName(prefix + "_x_zero_point");
-            editor.AddNode("DynamicQuantizeLinear", [node.Input[0]], [xq, xs, xzp], name: prefix + "_quantize");
-            var y32 = editor.UniqueName(prefix + "_int32");
-            editor.AddNode("MatMulInteger", [xq, wq, xzp, wzp], [y32], name: prefix + "_matmul_integer");
-            var yf = editor.UniqueName(prefix + "_float");
-            var cast = editor.AddNode("Cast", [y32], [yf], name: prefix + "_cast");
-            Tensors.SetInt(cast, "to", (long)TensorProto.Types.DataType.Float);
-            var scale = editor.UniqueName(prefix + "_scale");
-            editor.AddNode("Mul", [xs, ws], [scale], name: prefix + "_scale");
-            var output = node.Output[0];
-            if (bias is null)
+
+            // A weight read by several MatMuls (shared, or tied) is stored once in int8.
+            var key = (node.Input[1], Gemm: OperatorRegistry.Find(node)!.Layout == WeightLayout.GemmB ? prefix : ""); // Gemm folds alpha and transB: its own copy
+            if (!quantizedWeights.TryGetValue(key, out var w))
             {
-                editor.AddNode("Mul", [yf, scale], [output], name: prefix + "_dequantize");
-            }
-            else
-            {
-                var unbiased = editor.UniqueName(prefix + "_unbiased");
-                editor.AddNode("Mul", [yf, scale], [unbiased], name: prefix + "_dequantize");
-                editor.AddNode("Add", [unbiased, bias], [output], name: prefix + "_bias");
+                var (q, scales) = WeightQuantization.PerColumn(matrix, rows, columns, bits);
+                w = (editor.AddInitializer(node.Input[1] + "_quantized", Tensors.Int8(q, rows, columns)),
+                    editor.AddInitializer(node.Input[1] + "_zero_point", Tensors.Int8(new sbyte[columns], columns)),
+                    editor.AddInitializer(node.Input[1] + "_scale", Tensors.Float(scales, columns)));
+                quantizedWeights[key] = w;
+                values += q.Length;
             }
 
+            var (wq, wzp, ws) = w;
+            form.Add(prefix, node.Input[0], wq, wzp, ws, node.Output[0], bias);
             editor.RemoveNode(node);
             quantized++;
-            values += q.Length;
         }
 
         editor.RemoveUnusedInitializers();

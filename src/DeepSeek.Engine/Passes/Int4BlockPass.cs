@@ -1,4 +1,5 @@
 using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Operators;
 using DeepSeek.Onnx.Diagnostics;
 using DeepSeek.Onnx.Protobuf;
 
@@ -12,7 +13,10 @@ namespace DeepSeek.Engine.Passes;
 /// </summary>
 /// <param name="blockSize">Values per block: 16, 32, 64 or 128.</param>
 /// <param name="symmetric">Symmetric blocks (zero point 8, no zero-point tensor) rather than min/max blocks.</param>
-public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false) : IGraphPass
+/// <param name="accuracyLevel">MatMulNBits' <c>accuracy_level</c>: the lowest precision its kernel may compute in. 4 (int8:
+/// activations quantized per block at run time) is what makes INT4 fast on CPUs; 0 leaves the choice to the runtime (fp32 on
+/// CPU: the weights are dequantized at every call). Profiles set it (<c>int4.accuracyLevel</c>).</param>
+public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, int accuracyLevel = 4) : IGraphPass
 {
     /// <summary>Weights with fewer elements stay float.</summary>
     public const int MinElements = 256;
@@ -32,10 +36,10 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false) : 
         var model = context.Model;
         var editor = new GraphEditor(model.Proto.Graph);
         long nodes = 0, values = 0;
-        foreach (var node in editor.Graph.Node.Where(n => n.Domain is "" or "ai.onnx" && n.OpType == "MatMul").ToArray())
+        foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e is { Int4: true, Layout: WeightLayout.Columns })).ToArray())
         {
-            var weight = editor.ConstantTensor(node.Input[1]);
-            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || weight.Dims.Count != 2 || weight.Dims[0] * weight.Dims[1] < MinElements)
+            var weight = OperatorRegistry.Weight(node, editor);
+            if (weight is null || weight.Dims[0] * weight.Dims[1] < MinElements)
             {
                 continue;
             }
@@ -58,6 +62,10 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false) : 
             Tensors.SetInt(replacement, "N", n);
             Tensors.SetInt(replacement, "bits", 4);
             Tensors.SetInt(replacement, "block_size", blockSize);
+            if (accuracyLevel != 0)
+            {
+                Tensors.SetInt(replacement, "accuracy_level", accuracyLevel);
+            }
             editor.RemoveNode(node);
             nodes++;
             values += matrix.Length;

@@ -1,4 +1,5 @@
 using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Operators;
 using DeepSeek.Engine.Passes.Int8;
 using DeepSeek.Engine.Profiles;
 using DeepSeek.Onnx.Diagnostics;
@@ -25,11 +26,6 @@ namespace DeepSeek.Engine.Passes;
 public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlySet<string>? floatWeights = null,
     IReadOnlyDictionary<string, float[]>? channelMeans = null) : IGraphPass
 {
-    private static readonly HashSet<string> Compute = ["Conv", "MatMul"];
-    private static readonly HashSet<string> QuantizedOps = ["Conv", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Relu", "Clip", "Sigmoid", "LeakyRelu", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Resize", "Gather", "Split"];
-    private static readonly HashSet<string> SameRange = ["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Split", "Resize"];
-    private static readonly HashSet<string> FusedActivations = ["Relu", "Clip"];
-
     /// <inheritdoc />
     public string Name => "int8-static";
 
@@ -51,19 +47,15 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
 
         // 1. Which activations get a QDQ pair, with which parameters.
         var parameters = new Dictionary<string, (float Scale, int ZeroPoint)>(StringComparer.Ordinal);
+        var convolutional = ConvolutionOutputs(editor);
         foreach (var node in editor.Graph.Node.ToArray())
         {
-            if (!IsDefault(node) || !QuantizedOps.Contains(node.OpType))
+            if (OperatorRegistry.Find(node) is not { Static: true } entry || (entry.OnlyAfterConvolution && !node.Input.Any(convolutional.Contains)))
             {
                 continue;
             }
 
-            var activationInputs = node.OpType switch
-            {
-                "Conv" or "MatMul" => node.Input.Take(1),
-                "Reshape" or "Squeeze" or "Unsqueeze" or "Gather" or "Split" or "Resize" or "Clip" => node.Input.Take(1),
-                _ => node.Input,
-            };
+            var activationInputs = entry.ActivationInputs is { } indices ? indices.Where(i => i < node.Input.Count).Select(i => node.Input[i]) : node.Input;
             foreach (var input in activationInputs)
             {
                 TryAdd(input);
@@ -87,14 +79,19 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
             }
 
             var producer = editor.Producer(value);
-            if (producer is not null && IsDefault(producer) && !QuantizesOutput(producer, value))
+            if (producer is not null && OperatorRegistry.Is(producer, e => e.Static) && !QuantizesOutput(producer, value))
             {
                 return; // a Conv/MatMul/Add output that only a fused Relu/Clip reads
             }
 
-            if (producer is not null && IsDefault(producer) && SameRange.Contains(producer.OpType) && parameters.TryGetValue(producer.Input[0], out var inherited))
+            if (producer is not null && OperatorRegistry.Find(producer) is { Static: true, SharesInputParameters: true })
             {
-                parameters[value] = inherited;
+                // Quantized only as its input is, with the same parameters: the runtime then runs it on int8 directly.
+                if (parameters.TryGetValue(producer.Input[0], out var inherited))
+                {
+                    parameters[value] = inherited;
+                }
+
                 return;
             }
 
@@ -132,10 +129,11 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
 
         // 3. Weights (per channel) and Conv bias (int32).
         long weights = 0, nodes = 0, kept = 0, corrected = 0;
-        foreach (var node in editor.Graph.Node.Where(n => IsDefault(n) && Compute.Contains(n.OpType)).ToArray())
+        foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e is { Static: true, Layout: WeightLayout.OutputChannelsFirst or WeightLayout.Columns })).ToArray())
         {
-            var weight = editor.ConstantTensor(node.Input[1]);
-            if (weight is null || weight.DataType != (int)TensorProto.Types.DataType.Float || (node.OpType == "MatMul" && weight.Dims.Count != 2))
+            var entry = OperatorRegistry.Find(node)!;
+            var weight = OperatorRegistry.Weight(node, editor);
+            if (weight is null)
             {
                 continue;
             }
@@ -147,18 +145,21 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
             }
 
             var values = Tensors.ReadFloats(weight, model);
-            var isConv = node.OpType == "Conv";
-            var channels = (int)(isConv ? weight.Dims[0] : weight.Dims[1]);
+            var isConv = entry.Layout == WeightLayout.OutputChannelsFirst;
+            var axis = OperatorRegistry.ChannelAxis(entry.Layout);
+            var channels = (int)weight.Dims[axis];
             var (q, scales) = isConv
                 ? WeightQuantization.PerOuterChannel(values, channels, bits)
                 : WeightQuantization.PerColumn(values, (int)weight.Dims[0], channels, bits);
-            var wq = editor.AddInitializer(node.Input[1] + "_quantized", Tensors.Int8(q, [.. weight.Dims]));
-            var ws = editor.AddInitializer(node.Input[1] + "_scale", Tensors.Float(scales, channels));
-            var wz = editor.AddInitializer(node.Input[1] + "_zero_point", Tensors.Int8(new sbyte[channels], channels));
-            var wdq = editor.UniqueName(node.Input[1] + "_dequantized");
-            var dqNode = editor.AddNode("DequantizeLinear", [wq, ws, wz], [wdq], name: node.Input[1] + "_DequantizeLinear");
-            Tensors.SetInt(dqNode, "axis", isConv ? 0 : 1);
-            node.Input[1] = wdq;
+            var weightInput = entry.WeightInput!.Value;
+            var weightName = node.Input[weightInput];
+            var wq = editor.AddInitializer(weightName + "_quantized", Tensors.Int8(q, [.. weight.Dims]));
+            var ws = editor.AddInitializer(weightName + "_scale", Tensors.Float(scales, channels));
+            var wz = editor.AddInitializer(weightName + "_zero_point", Tensors.Int8(new sbyte[channels], channels));
+            var wdq = editor.UniqueName(weightName + "_dequantized");
+            var dqNode = editor.AddNode("DequantizeLinear", [wq, ws, wz], [wdq], name: weightName + "_DequantizeLinear");
+            Tensors.SetInt(dqNode, "axis", axis);
+            node.Input[weightInput] = wdq;
             weights += q.Length;
             nodes++;
 
@@ -225,11 +226,28 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
 
             // Conv/MatMul/Add followed by nothing but a Relu/Clip: quantize after the activation instead (the runtime fuses it).
             var readers = editor.Consumers(output);
-            return !(node.OpType is "Conv" or "MatMul" or "Add" && readers.Count == 1 && IsDefault(readers[0]) && FusedActivations.Contains(readers[0].OpType));
+            return !(OperatorRegistry.Is(node, e => e.AbsorbsActivation) && readers.Count == 1 && OperatorRegistry.Is(readers[0], e => e.FusesIntoProducer));
         }
+
     }
 
-    private static bool IsDefault(NodeProto node) => node.Domain is "" or "ai.onnx";
+    /// <summary>
+    /// The values that come out of a convolution through operators that keep int8 (pools, activations, reshapes, element-wise
+    /// ones): where Add, Mul and Concat may run quantized. One walk in graph order (ONNX graphs are topologically sorted).
+    /// </summary>
+    private static HashSet<string> ConvolutionOutputs(GraphEditor editor)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in editor.Graph.Node)
+        {
+            if (OperatorRegistry.Find(node) is { Static: true } entry && (entry.Convolution || node.Input.Any(result.Contains)))
+            {
+                result.UnionWith(node.Output);
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>b[m] += Σ over the channel's inputs of (W − Ŵ)[m, c, k] · mean[c] (Conv weights [M, C/group, k...]).</summary>
     private static void CorrectBias(float[] bias, float[] weights, sbyte[] quantized, float[] scales, float[] means, int group)

@@ -26,4 +26,12 @@ public sealed record HardwareProfile(
     string Description,
     string DefaultRecipe,
     Int8Form Int8,
-    double? SizeBudgetMB);
+    double? SizeBudgetMB)
+{
+    /// <summary>The INT4 accuracy level of CPU profiles: int8 compute (activations quantized per block at run time).</summary>
+    public const int CpuInt4AccuracyLevel = 4;
+
+    /// <summary>MatMulNBits' <c>accuracy_level</c> for this target (<c>int4.accuracyLevel</c>): 4 (int8 compute) on CPUs,
+    /// where the fp32 path dequantizes every weight at every call; 0 (the runtime's choice) on GPUs.</summary>
+    public int Int4AccuracyLevel { get; init; } = CpuInt4AccuracyLevel;
+}

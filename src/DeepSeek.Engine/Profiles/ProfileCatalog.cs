@@ -123,13 +123,20 @@ public sealed class ProfileCatalog
                         "use activations 'uint8' or 'int8' and weightBits 7 or 8");
                 }
 
+                var accuracyLevel = p.TryGetProperty("int4", out var int4) && int4.TryGetProperty("accuracyLevel", out var level) ? level.GetInt32() : HardwareProfile.CpuInt4AccuracyLevel;
+                if (accuracyLevel is < 0 or > 4)
+                {
+                    throw new DeepSeekException(DiagnosticIds.InvalidProfile, file,
+                        $"profile {Names.Quote(p.GetProperty("name").GetString())} has int4 accuracyLevel {accuracyLevel}", "use 0 (the runtime's choice), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8)");
+                }
+
                 list.Add(new HardwareProfile(
                     p.GetProperty("name").GetString() ?? throw new KeyNotFoundException("name"),
                     p.TryGetProperty("rids", out var rids) ? rids.EnumerateArray().Select(r => r.GetString() ?? "").ToArray() : [],
                     p.TryGetProperty("description", out var d) ? d.GetString() ?? "" : "",
                     p.TryGetProperty("defaultRecipe", out var r) ? r.GetString() ?? "int8" : "int8",
                     new Int8Form(activations, bits, options),
-                    p.TryGetProperty("sizeBudgetMB", out var s) ? s.GetDouble() : null));
+                    p.TryGetProperty("sizeBudgetMB", out var s) ? s.GetDouble() : null) { Int4AccuracyLevel = accuracyLevel });
             }
 
             return list;

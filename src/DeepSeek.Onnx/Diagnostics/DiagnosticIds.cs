@@ -146,6 +146,12 @@ public static class DiagnosticIds
     /// <summary>DSB0069: The verification compared no output.</summary>
     public static readonly DiagnosticDescriptor NothingCompared = new("DSB0069", "The verification compared no output",
         "a model is only written once its outputs were compared with the original's; check the samples and the model's outputs");
+    /// <summary>DSB0070: Compressed model not smaller than its source.</summary>
+    public static readonly DiagnosticDescriptor NotSmaller = new("DSB0070", "Compressed model not smaller than its source",
+        "choose a recipe that quantizes this model's operators (docs/recipes.md, operator registry), or ship it uncompressed (Quantize=\"none\")");
+    /// <summary>DSB0071 (warning): The recipe quantized nothing; the original ships.</summary>
+    public static readonly DiagnosticDescriptor NothingQuantized = new("DSB0071", "The recipe quantized nothing; the original model ships",
+        "choose the recipe the warning names, or Quantize=\"none\" to say that the model ships as it is");
     /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
     public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",
         "check that the model and the data belong together; the message is ONNX Runtime's");

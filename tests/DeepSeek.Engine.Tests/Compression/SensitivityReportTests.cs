@@ -9,9 +9,9 @@ namespace DeepSeek.Engine.Tests.Compression;
 public sealed class SensitivityReportTests
 {
     /// <summary>
-    /// x[N,16] → MatMul(w1) → Relu → MatMul(w2) → y[N,8], where row 15 of w1 is 1000 and input 15 is always 0 in the data: per
-    /// column, int8 keeps the 1000 and rounds every other weight of w1 to 0, so the all-int8 model gives zeros (cosine 0) and
-    /// w1 is the one layer worth keeping in float.
+    /// x[N,16] → MatMul(w1) → Relu → MatMul(w2) → y[N,256], where row 15 of w1 is 1000 and input 15 is always 0 in the data:
+    /// per column, int8 keeps the 1000 and rounds every other weight of w1 to 0, so the all-int8 model gives zeros (cosine 0)
+    /// and w1 is the one layer worth keeping in float. w2 is the larger one, so that the model still shrinks (DSB0070).
     /// </summary>
     private static string OutlierMlp(TempDirectory temp)
     {
@@ -21,14 +21,16 @@ public sealed class SensitivityReportTests
             w1[(15 * 16) + c] = 1000;
         }
 
+        const int outputs = 256;
+
         return new ModelBuilder(opset: 13)
             .Input("x", "N", 16)
             .Initializer("w1", w1, 16, 16)
-            .Initializer("w2", ModelBuilder.Random(16 * 8, 2, 0.5f), 16, 8)
+            .Initializer("w2", ModelBuilder.Random(16 * outputs, 2, 0.5f), 16, outputs)
             .Node("MatMul", ["x", "w1"], ["h"])
             .Node("Relu", ["h"], ["r"])
             .Node("MatMul", ["r", "w2"], ["y"])
-            .Output("y", "N", 8)
+            .Output("y", "N", outputs)
             .Save(temp.File("outlier.onnx"));
     }
 

@@ -18,11 +18,12 @@ public sealed class ConstantInitializersPassTests
         var result = new ConstantInitializersPass().Run(new PassContext(working));
 
         Assert.Equal(2, result.Counters["inputsRemoved"]);
-        Assert.Equal("2 initializer(s) no longer listed as inputs; IR 3 → 4", result.Summary);
+        Assert.Equal(1, result.Counters["constantsConverted"]); // the Mlp's bias b1
+        Assert.Equal("2 initializer(s) no longer listed as inputs, 1 Constant node(s) made initializers; IR 3 → 4", result.Summary);
         Assert.Equal(4, working.Proto.IrVersion);
         Assert.Equal(["x"], working.Proto.Graph.Input.Select(i => i.Name));
-        Assert.Equal(["w1", "w2"], working.Proto.Graph.Initializer.Select(t => t.Name));
-        Assert.Equal(ModelBuilder.Mlp(3, 9).Build().Graph.Node, working.Proto.Graph.Node);
+        Assert.Equal(["w1", "w2", "b1"], working.Proto.Graph.Initializer.Select(t => t.Name));
+        Assert.Equal(ModelBuilder.Mlp(3, 9).Build().Graph.Node.Where(n => n.OpType != "Constant"), working.Proto.Graph.Node);
 
         var (expected, actual) = RunBoth(source, working, temp, "x", ModelBuilder.Random(3 * 8, 2), [3, 8]);
         Assert.Equal(expected, actual);
@@ -39,34 +40,49 @@ public sealed class ConstantInitializersPassTests
         var result = new ConstantInitializersPass().Run(new PassContext(working));
 
         Assert.Equal(1, result.Counters["inputsRemoved"]);
-        Assert.Equal("1 initializer(s) no longer listed as inputs; IR 8 → 8", result.Summary);
+        Assert.Equal("1 initializer(s) no longer listed as inputs, 0 Constant node(s) made initializers", result.Summary);
         Assert.Equal(8, working.Proto.IrVersion);
         Assert.Equal(["x"], working.Proto.Graph.Input.Select(i => i.Name));
     }
 
     /// <summary>
-    /// Documents current behaviour, expected to change: weights held in Constant nodes are not initializers, so the pass
-    /// finds nothing to do and says so; it neither turns them into initializers nor raises the IR.
+    /// Weights held in Constant nodes (PaddlePaddle exports) become initializers of the same name, so that the quantizers
+    /// replace them instead of adding int8 copies beside them; before, the pass found "no initializer listed as an input".
     /// </summary>
     [Fact]
-    public void Today_Constant_node_weights_report_no_initializer_was_listed_as_an_input_and_nothing_is_converted()
+    public void Constant_node_weights_become_initializers_of_the_same_name_and_the_outputs_do_not_change()
     {
+        using var temp = new TempDirectory();
         var model = new ModelBuilder(3, 9).Input("x", "N", 8)
             .Constant("w1", ModelBuilder.Random(8 * 16, 1), 8, 16)
             .Constant("w2", ModelBuilder.Random(16 * 4, 2), 16, 4)
             .Node("MatMul", ["x", "w1"], ["h"])
             .Node("MatMul", ["h", "w2"], ["y"])
-            .Output("y", "N", 4)
-            .Build();
-        var working = new OnnxModel(model.Clone());
+            .Output("y", "N", 4);
+        var (source, working) = Load(model, temp);
 
         var result = new ConstantInitializersPass().Run(new PassContext(working));
 
         Assert.Equal(0, result.Counters["inputsRemoved"]);
-        Assert.Equal("no initializer was listed as an input", result.Summary);
-        Assert.Equal(3, working.Proto.IrVersion);
-        Assert.Empty(working.Proto.Graph.Initializer);
-        Assert.Equal(["Constant", "Constant", "MatMul", "MatMul"], OpTypes(working));
+        Assert.Equal(2, result.Counters["constantsConverted"]);
+        Assert.Equal("0 initializer(s) no longer listed as inputs, 2 Constant node(s) made initializers; IR 3 → 4", result.Summary);
+        Assert.Equal(4, working.Proto.IrVersion);
+        Assert.Equal(["w1", "w2"], working.Proto.Graph.Initializer.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["MatMul", "MatMul"], OpTypes(working));
+        var (expected, actual) = RunBoth(source, working, temp, "x", ModelBuilder.Random(3 * 8, 2), [3, 8]);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void A_model_without_either_is_left_as_it_was()
+    {
+        var model = new ModelBuilder(8, 13).Input("x", "N", 8).Initializer("w", ModelBuilder.Random(32, 1), 8, 4)
+            .Node("MatMul", ["x", "w"], ["y"]).Output("y", "N", 4).Build();
+        var working = new OnnxModel(model.Clone());
+
+        var result = new ConstantInitializersPass().Run(new PassContext(working));
+
+        Assert.Equal("no initializer was listed as an input, no weight was a Constant node", result.Summary);
         Assert.Equal(model, working.Proto);
     }
 }

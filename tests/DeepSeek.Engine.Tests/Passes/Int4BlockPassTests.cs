@@ -42,12 +42,14 @@ public sealed class Int4BlockPassTests
         var source = new ModelBuilder(8, 13).Input("x", "batch", k).Initializer("w", w, k, n).Node("MatMul", ["x", "w"], ["y"]).Output("y", "batch", n).Save(temp.File("m.onnx"));
         var model = DeepSeek.Onnx.IO.ModelReader.Read(source);
         var working = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
-        var result = new Int4BlockPass(block, symmetric).Run(new PassContext(working));
+        // accuracy_level 0: fp32 compute, so that representable weights give fp32 exactly (4, the default, quantizes activations).
+        var result = new Int4BlockPass(block, symmetric, accuracyLevel: 0).Run(new PassContext(working));
         Assert.Equal(1, result.Counters["nodes"]);
         var node = Assert.Single(working.Proto.Graph.Node);
         Assert.Equal("MatMulNBits", node.OpType);
         Assert.Equal("com.microsoft", node.Domain);
         Assert.Equal(symmetric ? 3 : 4, node.Input.Count);
+        Assert.DoesNotContain(node.Attribute, a => a.Name == "accuracy_level");
         var packed = working.Proto.Graph.Initializer.Single(t => t.DataType == (int)TensorProto.Types.DataType.Uint8 && t.Dims.Count == 3);
         Assert.Equal(new long[] { n, (k + block - 1) / block, block / 2 }, packed.Dims);
         working.Save(temp.File("int4.onnx"));

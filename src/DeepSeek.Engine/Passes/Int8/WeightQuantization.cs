@@ -72,30 +72,26 @@ public static class WeightQuantization
         return best;
     }
 
-    /// <summary>Quantizes a [rows, columns] matrix (MatMul's B: K x N) per column.</summary>
+    /// <summary>Quantizes a [rows, columns] matrix (MatMul's B: K x N) per column, each column's scale chosen by error as for
+    /// <see cref="PerOuterChannel"/>.</summary>
     public static (sbyte[] Values, float[] Scales) PerColumn(ReadOnlySpan<float> matrix, int rows, int columns, int bits)
     {
-        var level = MaxLevel(bits);
-        var scales = new float[columns];
+        var transposed = new float[matrix.Length];
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < columns; c++)
             {
-                scales[c] = MathF.Max(scales[c], MathF.Abs(matrix[(r * columns) + c]));
+                transposed[(c * rows) + r] = matrix[(r * columns) + c];
             }
         }
 
-        for (var c = 0; c < columns; c++)
-        {
-            scales[c] = scales[c] > 0 ? scales[c] / level : 1f;
-        }
-
+        var (byColumn, scales) = PerOuterChannel(transposed, columns, bits);
         var values = new sbyte[matrix.Length];
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < columns; c++)
             {
-                values[(r * columns) + c] = (sbyte)Math.Clamp(MathF.Round(matrix[(r * columns) + c] / scales[c], MidpointRounding.ToEven), -level, level);
+                values[(r * columns) + c] = byColumn[(c * rows) + r];
             }
         }
 

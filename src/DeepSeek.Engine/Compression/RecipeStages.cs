@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Passes;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.Model;
+
+namespace DeepSeek.Engine.Compression;
+
+/// <summary>What the stages of one attempt share: the model being transformed, the request, the samples, what earlier stages
+/// measured (the calibration) and what each stage did.</summary>
+internal sealed class StageRun(CompressionRequest request, OnnxModel source, PassContext context, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
+    IProgress<string>? progress, CancellationToken cancellationToken)
+{
+    public CompressionRequest Request { get; } = request;
+    public OnnxModel Source { get; } = source;
+    public PassContext Context { get; } = context;
+    public OnnxModel Working => Context.Model;
+    public IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> Samples { get; } = samples;
+    public IProgress<string>? Progress { get; } = progress;
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+    public List<PassReport> Passes { get; } = [];
+    public Dictionary<string, double> Timings { get; } = new(StringComparer.Ordinal);
+    public CalibrationResult? Calibration { get; set; }
+    public IReadOnlyList<LayerSensitivity> Sensitivity { get; set; } = [];
+
+    /// <summary>Nodes, tables and tensors the quantizing stages rewrote: 0 means the recipe did nothing to this model.</summary>
+    public long Quantized { get; set; }
+}
+
+/// <summary>Runs a recipe's stages by name (<see cref="RecipeBook"/>).</summary>
+internal static class RecipeStages
+{
+    /// <summary>The stage names a recipe may use (<c>opset-upgrade:N</c> takes the opset it needs).</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["constant-initializers", "opset-upgrade:N", "fold-batchnorm", "gemm-to-matmul", "embeddings-int8", "embeddings-int4", "calibrate", "int8-static", "int8-dynamic", "int4-block", "fp16-weights"];
+
+    private static readonly HashSet<string> Quantizing = ["embeddings-int8", "embeddings-int4", "int8-dynamic", "int4-block", "fp16-weights"];
+
+    public static void Run(string stage, StageRun run)
+    {
+        run.CancellationToken.ThrowIfCancellationRequested();
+        var request = run.Request;
+        switch (stage)
+        {
+            case "constant-initializers": Pass(run, new ConstantInitializersPass()); break;
+            case "fold-batchnorm": Pass(run, new FoldBatchNormPass()); break;
+            case "gemm-to-matmul": Pass(run, new GemmToMatMulPass()); break;
+            case "embeddings-int8": Pass(run, new EmbeddingQuantizationPass(8, 128)); break;
+            case "embeddings-int4": Pass(run, new EmbeddingQuantizationPass(4, 64)); break;
+            case "int8-dynamic": Pass(run, new DynamicInt8Pass(request.Profile)); break;
+            case "int4-block": Pass(run, new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric, request.Profile.Int4AccuracyLevel)); break;
+            case "fp16-weights": Pass(run, new Fp16WeightsPass()); break;
+            case "calibrate":
+            {
+                var clock = Stopwatch.StartNew();
+                run.Calibration = Calibrator.Run(run.Working, run.Samples.Take(request.MaxCalibrationSamples).ToList(), request.CalibrationMethod, run.Progress);
+                run.Timings["calibration"] = clock.Elapsed.TotalMilliseconds;
+                break;
+            }
+
+            case "int8-static":
+            {
+                var calibration = run.Calibration ?? throw new DeepSeekException(DiagnosticIds.InternalError, run.Context.File, "the int8-static stage needs a calibrate stage before it");
+                var watch = Stopwatch.StartNew();
+                var (result, _, _, measured) = MixedPrecision.Quantize(run.Working, run.Context, request.Profile, calibration,
+                    run.Samples.Take(request.MaxCalibrationSamples).ToList(), run.Progress);
+                run.Sensitivity = measured;
+                run.Quantized += result.Counters.GetValueOrDefault("nodes") + result.Counters.GetValueOrDefault("activations");
+                run.Passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
+                break;
+            }
+
+            case var upgrade when upgrade.StartsWith("opset-upgrade:", StringComparison.Ordinal) && long.TryParse(upgrade.AsSpan("opset-upgrade:".Length), out var opset):
+                if ((run.Working.GetOpsetVersion("") ?? 0) < opset)
+                {
+                    Pass(run, new OpsetUpgradePass(13));
+                    Compressor.CheckUpgrade(run.Source, run.Working, run.Samples[0], run.Progress);
+                }
+
+                break;
+            default:
+                throw new DeepSeekException(DiagnosticIds.InternalError, run.Context.File, $"unknown recipe stage '{stage}' (known: {string.Join(", ", Names)})");
+        }
+    }
+
+    private static void Pass(StageRun run, IGraphPass pass)
+    {
+        run.Progress?.Report($"pass {pass.Name}");
+        var watch = Stopwatch.StartNew();
+        var result = pass.Run(run.Context);
+        run.Quantized += Quantizing.Contains(pass.Name) ? result.Counters.Where(c => c.Key is "nodes" or "tables" or "tensors").Sum(c => c.Value) : 0;
+        run.Passes.Add(new PassReport(result, watch.Elapsed.TotalMilliseconds));
+    }
+}
