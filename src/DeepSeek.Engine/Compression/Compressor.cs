@@ -66,7 +66,7 @@ public static class Compressor
 
                 return report;
             }
-            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id || e.Id == DiagnosticIds.SizeBudgetExceeded.Id || e.Id == DiagnosticIds.NotSmaller.Id))
+            catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id || e.Id == DiagnosticIds.SizeBudgetExceeded.Id || e.Id == DiagnosticIds.NotSmaller.Id || e.Id == DiagnosticIds.StaticNotFaster.Id))
             {
                 attempts.Add($"{RecipePlanner.Name(recipes[i])}: {e.Problem}");
                 progress?.Report($"{RecipePlanner.Name(recipes[i])} rejected ({e.Id}); trying {RecipePlanner.Name(recipes[i + 1])}");
@@ -178,6 +178,11 @@ public static class Compressor
                 }
             }
 
+            if (recipe == Recipe.Int8Static && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
+            {
+                CheckFasterThanDynamic(request, source, samples, temporary, sessionOptions, evaluation, timings, progress, cancellationToken);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             File.Move(temporary, output, overwrite: true);
             timings["total"] = total.Elapsed.TotalMilliseconds;
@@ -239,6 +244,54 @@ public static class Compressor
                             $"the graph upgraded to opset 13 gives output {Names.Quote(name)} off by {worst} (of {peak})", "report this model; use int8-dynamic or fp16 meanwhile");
                     }
                 }
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Static INT8 must run in at most this fraction of dynamic INT8's time (a clear gain, not timing noise).</summary>
+    public const double StaticSpeedMargin = 0.95;
+
+    /// <summary>
+    /// Static INT8 is worth its calibration only where it runs faster than dynamic INT8 on the same model: on this machine (the
+    /// target), the dynamic form is built from the source and both are timed in alternation; DSB0072 with both timings and the
+    /// static form's figures unless static takes at most <see cref="StaticSpeedMargin"/> of dynamic's time. On attention models ONNX Runtime fuses the dynamic form into one kernel per MatMul
+    /// (DynamicQuantizeMatMul), which the static QDQ form does not beat.
+    /// </summary>
+    private static void CheckFasterThanDynamic(CompressionRequest request, OnnxModel source, List<IReadOnlyDictionary<string, TensorValue>> samples, string staticPath,
+        IReadOnlyDictionary<string, string> sessionOptions, EvaluationResult evaluation, Dictionary<string, double> timings, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
+        var run = new StageRun(request, source, new PassContext(working), samples, null, cancellationToken);
+        foreach (var stage in RecipeBook.Get(Recipe.Int8Dynamic).Stages)
+        {
+            RecipeStages.Run(stage, run);
+        }
+
+        if (run.Quantized == 0 || working.HasExternalData)
+        {
+            return; // dynamic INT8 has nothing to quantize here (a convolutional network): static has no rival
+        }
+
+        progress?.Report("timing int8-static against int8-dynamic");
+        var folder = Directory.CreateTempSubdirectory("deepseek-dynamic-");
+        try
+        {
+            var dynamicPath = Path.Combine(folder.FullName, "dynamic.onnx");
+            working.Save(dynamicPath, new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
+            var (dynamicMs, staticMs) = Latency.Interleaved(dynamicPath, null, staticPath, sessionOptions, samples);
+            timings["latencyDynamicMs"] = dynamicMs;
+            timings["latencyStaticMs"] = staticMs;
+            if (staticMs > dynamicMs * StaticSpeedMargin)
+            {
+                var figures = string.Join("; ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: " + (o.PooledCosine is { } pooled
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"pooled cosine {pooled:0.####}")
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"cosine {o.MeanCosine:0.####}"))));
+                throw new DeepSeekException(DiagnosticIds.StaticNotFaster, request.Input, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"int8-static for {request.Profile.Name} runs in {staticMs:F2} ms per sample here, int8-dynamic in {dynamicMs:F2} ms (static's fidelity: {figures})"));
             }
         }
         finally

@@ -48,7 +48,12 @@ public static class ElementTypeInference
         int? First() => node.Input.Count > 0 && types.TryGetValue(node.Input[0], out var t) ? t : null;
         if (node.Domain is not ("" or "ai.onnx"))
         {
-            return node.OpType is "Gelu" or "FastGelu" or "BiasGelu" or "QuickGelu" or "SkipLayerNormalization" or "FusedMatMul" ? First() : null;
+            return node.OpType switch
+            {
+                "Gelu" or "FastGelu" or "BiasGelu" or "QuickGelu" or "SkipLayerNormalization" or "FusedMatMul" or "MatMulNBits" => First(),
+                "GatherBlockQuantized" => node.Input.Count > 2 && types.TryGetValue(node.Input[2], out var scales) ? scales : null, // the scales' type
+                _ => null,
+            };
         }
 
         return node.OpType switch

@@ -42,8 +42,9 @@ public sealed record OperatorEntry(string OpType)
     /// <summary>The inputs static INT8 quantizes when they are float activations (constants never); null: every input.</summary>
     public IReadOnlyList<int>? ActivationInputs { get; init; }
 
-    /// <summary>The output reuses its first input's scale and zero point (no rescaling: max pooling, reshapes), so ONNX
-    /// Runtime drops the pair and runs the operator on int8. Such an output is quantized only when its input is.</summary>
+    /// <summary>The output reuses its first input's scale and zero point when the input is quantized (no rescaling: max
+    /// pooling, reshapes), so ONNX Runtime drops the pair and runs the operator on int8. Such an operator asks for no pair on
+    /// its input (<see cref="ActivationInputs"/> is empty): quantizing an attention mask's Flatten input ruined a transformer.</summary>
     public bool SharesInputParameters { get; init; }
 
     /// <summary>An activation ONNX Runtime fuses into the quantized operator before it (Relu, Clip): its input keeps no pair.</summary>

@@ -34,7 +34,7 @@ public static class OperatorRegistry
         },
         new("Gather")
         {
-            WeightInput = 0, Layout = WeightLayout.Rows, Static = true, ActivationInputs = [0], SharesInputParameters = true,
+            WeightInput = 0, Layout = WeightLayout.Rows, Static = true, ActivationInputs = [], SharesInputParameters = true,
             Int4 = true, RuntimeKernels = ["GatherBlockQuantized (constant table, 8 or 4 bits per block of a row)", "Gather on int8"],
         },
 
@@ -44,7 +44,7 @@ public static class OperatorRegistry
         new("Concat") { Static = true, OnlyAfterConvolution = true, RuntimeKernels = ["QLinearConcat"] },
 
         // Pooling and activations.
-        new("MaxPool") { Static = true, SharesInputParameters = true, RuntimeKernels = ["MaxPool on int8"] },
+        new("MaxPool") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ["MaxPool on int8"] },
         new("AveragePool") { Static = true, RuntimeKernels = ["QLinearAveragePool"] },
         new("GlobalAveragePool") { Static = true, RuntimeKernels = ["QLinearGlobalAveragePool"] },
         new("Relu") { Static = true, FusesIntoProducer = true, RuntimeKernels = ["fused into QLinearConv/QLinearMatMul/QLinearAdd"] },
@@ -53,13 +53,13 @@ public static class OperatorRegistry
         new("LeakyRelu") { Static = true, RuntimeKernels = ["QLinearLeakyRelu"] },
 
         // Data movement: the output keeps the input's parameters.
-        new("Reshape") { Static = true, ActivationInputs = [0], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
-        new("Flatten") { Static = true, SharesInputParameters = true, RuntimeKernels = ShapeKernels },
-        new("Transpose") { Static = true, SharesInputParameters = true, RuntimeKernels = ShapeKernels },
-        new("Squeeze") { Static = true, ActivationInputs = [0], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
-        new("Unsqueeze") { Static = true, ActivationInputs = [0], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
-        new("Split") { Static = true, ActivationInputs = [0], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
-        new("Resize") { Static = true, ActivationInputs = [0], SharesInputParameters = true, RuntimeKernels = ["Resize on int8"] },
+        new("Reshape") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
+        new("Flatten") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
+        new("Transpose") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
+        new("Squeeze") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
+        new("Unsqueeze") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
+        new("Split") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ShapeKernels },
+        new("Resize") { Static = true, ActivationInputs = [], SharesInputParameters = true, RuntimeKernels = ["Resize on int8"] },
 
         // Float in every recipe: measured to lose fidelity in uint8, or no faster there.
         new("Softmax") { StaysFloatBecause = "its input spans a wide range whose small differences decide the output; its output feeds a quantized MatMul" },

@@ -48,15 +48,24 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         // 1. Which activations get a QDQ pair, with which parameters.
         var parameters = new Dictionary<string, (float Scale, int ZeroPoint)>(StringComparer.Ordinal);
         var convolutional = ConvolutionOutputs(editor);
+        bool Quantizes(NodeProto node) => OperatorRegistry.Find(node) is { Static: true } entry && (!entry.OnlyAfterConvolution || node.Input.Any(convolutional.Contains));
+        IEnumerable<string> ActivationInputs(NodeProto node)
+            => OperatorRegistry.Find(node)!.ActivationInputs is { } indices ? indices.Where(i => i < node.Input.Count).Select(i => node.Input[i]) : node.Input;
+
+        // Whether reader runs on the int8 form of value: a quantized operator that quantizes that input, or one that passes
+        // its input's parameters through (a reshape, max pooling). Other readers keep the float value.
+        bool ReadsQuantized(NodeProto reader, string value)
+            => Quantizes(reader) && (ActivationInputs(reader).Contains(value)
+                || (OperatorRegistry.Find(reader)!.SharesInputParameters && reader.Input.Count > 0 && reader.Input[0] == value));
+
         foreach (var node in editor.Graph.Node.ToArray())
         {
-            if (OperatorRegistry.Find(node) is not { Static: true } entry || (entry.OnlyAfterConvolution && !node.Input.Any(convolutional.Contains)))
+            if (!Quantizes(node))
             {
                 continue;
             }
 
-            var activationInputs = entry.ActivationInputs is { } indices ? indices.Where(i => i < node.Input.Count).Select(i => node.Input[i]) : node.Input;
-            foreach (var input in activationInputs)
+            foreach (var input in ActivationInputs(node))
             {
                 TryAdd(input);
             }
@@ -84,14 +93,10 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
                 return; // a Conv/MatMul/Add output that only a fused Relu/Clip reads
             }
 
-            if (producer is not null && OperatorRegistry.Find(producer) is { Static: true, SharesInputParameters: true })
+            if (producer is not null && OperatorRegistry.Find(producer) is { Static: true, SharesInputParameters: true } && parameters.TryGetValue(producer.Input[0], out var inherited))
             {
-                // Quantized only as its input is, with the same parameters: the runtime then runs it on int8 directly.
-                if (parameters.TryGetValue(producer.Input[0], out var inherited))
-                {
-                    parameters[value] = inherited;
-                }
-
+                // The same parameters as its input: the runtime then runs it on int8 directly.
+                parameters[value] = inherited;
                 return;
             }
 
@@ -101,7 +106,8 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
             }
         }
 
-        // 2. Insert one QDQ pair per activation, rewiring its readers (graph outputs keep the float value).
+        // 2. Insert one QDQ pair per activation, rewiring the readers that run on int8 (the others, and graph outputs, keep the
+        //    float value: in a transformer the LayerNorm output feeds the quantized projections and the float residual Add).
         var dequantized = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (value, (scale, zeroPoint)) in parameters)
         {
@@ -109,7 +115,7 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
             var z = editor.AddInitializer(value + "_zero_point", unsigned ? Tensors.UInt8([(byte)zeroPoint]) : Tensors.Int8([(sbyte)zeroPoint]));
             var q = editor.UniqueName(value + "_quantized");
             var dq = editor.UniqueName(value + "_dequantized");
-            var readers = editor.Consumers(value).ToArray();
+            var readers = editor.Consumers(value).Where(r => ReadsQuantized(r, value)).ToArray();
             editor.AddNode("QuantizeLinear", [value, s, z], [q], name: value + "_QuantizeLinear");
             editor.AddNode("DequantizeLinear", [q, s, z], [dq], name: value + "_DequantizeLinear");
             foreach (var reader in readers)
@@ -226,7 +232,14 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
 
             // Conv/MatMul/Add followed by nothing but a Relu/Clip: quantize after the activation instead (the runtime fuses it).
             var readers = editor.Consumers(output);
-            return !(OperatorRegistry.Is(node, e => e.AbsorbsActivation) && readers.Count == 1 && OperatorRegistry.Is(readers[0], e => e.FusesIntoProducer));
+            if (OperatorRegistry.Is(node, e => e.AbsorbsActivation) && readers.Count == 1 && OperatorRegistry.Is(readers[0], e => e.FusesIntoProducer))
+            {
+                return false;
+            }
+
+            // Only where some reader runs on int8: a MatMul whose output goes to a float bias Add keeps a float output (the
+            // runtime's MatMulIntegerToFloat).
+            return readers.Any(r => ReadsQuantized(r, output));
         }
 
     }

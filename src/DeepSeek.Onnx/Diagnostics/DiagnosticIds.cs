@@ -152,6 +152,9 @@ public static class DiagnosticIds
     /// <summary>DSB0071 (warning): The recipe quantized nothing; the original ships.</summary>
     public static readonly DiagnosticDescriptor NothingQuantized = new("DSB0071", "The recipe quantized nothing; the original model ships",
         "choose the recipe the warning names, or Quantize=\"none\" to say that the model ships as it is");
+    /// <summary>DSB0072: Static INT8 no faster than dynamic INT8.</summary>
+    public static readonly DiagnosticDescriptor StaticNotFaster = new("DSB0072", "Static INT8 no faster than dynamic INT8",
+        "use int8-dynamic (Quantize=\"int8\" and \"auto\" choose it for models without convolutions): static INT8 costs calibration and fidelity and is only worth it where it runs faster");
     /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
     public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",
         "check that the model and the data belong together; the message is ONNX Runtime's");

