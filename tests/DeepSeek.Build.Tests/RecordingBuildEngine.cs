@@ -10,6 +10,8 @@ internal sealed class RecordingBuildEngine : IBuildEngine4
 
     public List<BuildErrorEventArgs> Errors { get; } = [];
 
+    public List<BuildWarningEventArgs> Warnings { get; } = [];
+
     public List<string> Messages { get; } = [];
 
     /// <summary>The messages logged at high importance (shown at MSBuild's normal verbosity).</summary>
@@ -27,7 +29,11 @@ internal sealed class RecordingBuildEngine : IBuildEngine4
 
     public void LogErrorEvent(BuildErrorEventArgs e) => Errors.Add(e);
 
-    public void LogWarningEvent(BuildWarningEventArgs e) => Messages.Add("warning " + e.Message);
+    public void LogWarningEvent(BuildWarningEventArgs e)
+    {
+        Warnings.Add(e);
+        Messages.Add("warning " + e.Message);
+    }
 
     public void LogMessageEvent(BuildMessageEventArgs e)
     {
