@@ -14,8 +14,9 @@ namespace DeepSeek.Engine.Compression;
 
 /// <summary>
 /// Mixed precision for static INT8: when the all-int8 model falls short of the fidelity target on the calibration samples,
-/// the layers whose int8 weights cost the most (each measured alone, weights fake-quantized in the float model) keep float
-/// weights, one more at a time, until the target holds or an eighth of the layers are float; where the profile narrows
+/// the weights and activations whose int8 form costs the most (each measured alone: a layer's weights fake-quantized in the
+/// float model, or one activation with its QDQ pair) stay float, one more at a time, until the target holds or as many as an
+/// eighth of the layers are float; where the profile narrows
 /// weights to 7 bits (x64 without VNNI), the other saturation-safe form (8-bit weights with the session option
 /// <c>session.x64quantprecision=1</c>, recorded for the runtime) is tried last. The candidate with the best fidelity wins.
 /// </summary>
@@ -46,14 +47,15 @@ public static class MixedPrecision
         var layers = prepared.Proto.Graph.Node.Count(n => OperatorRegistry.Is(n, e => e.RankedLayer));
         Candidate? best = null;
         IReadOnlyList<(string Node, string OpType, double Cosine)> ranking = [];
-        Candidate Try(HardwareProfile form, List<string> floatLayers)
+        Candidate Try(HardwareProfile form, List<string> floatLayers, IReadOnlySet<string>? floatActivations = null)
         {
             var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
             var candidateContext = new PassContext(candidate);
-            var result = new StaticInt8QdqPass(form, calibration.Ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans).Run(candidateContext);
+            var ranges = floatActivations is null ? calibration.Ranges : calibration.Ranges.Where(r => !floatActivations.Contains(r.Key)).ToDictionary(StringComparer.Ordinal);
+            var result = new StaticInt8QdqPass(form, ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans).Run(candidateContext);
             var cosine = Fidelity(reference, candidate, candidateContext, probe);
-            progress?.Report($"int8 ({form.Int8.WeightBits}-bit weights) with {floatLayers.Count} float layer(s): cosine {cosine:F4}");
-            var c = new Candidate(candidate, candidateContext, result, [.. floatLayers], cosine);
+            progress?.Report($"int8 ({form.Int8.WeightBits}-bit weights) with {floatLayers.Count} float layer(s), {floatActivations?.Count ?? 0} float activation(s): cosine {cosine:F4}");
+            var c = new Candidate(candidate, candidateContext, result, [.. floatLayers], cosine) { FloatActivations = floatActivations ?? new HashSet<string>() };
             if (best is null || cosine > best.Cosine)
             {
                 best = c;
@@ -63,18 +65,32 @@ public static class MixedPrecision
         }
 
         // 1. Everything in int8 with the profile's own form.
-        if (Try(profile, []).Cosine >= DefaultCosineTarget)
+        var allInt8 = Try(profile, []);
+        if (allInt8.Cosine >= DefaultCosineTarget)
         {
             return Accept(best!);
         }
 
-        // 2. The most sensitive layers in float, one more at a time (at most an eighth of them).
-        ranking = Rank(prepared, reference, profile.Int8.WeightBits, probe, progress);
+        // 2. The most sensitive layers' weights and activations in float, one more at a time (at most an eighth of the
+        //    layers): each ranked by the fidelity the model keeps with only it quantized.
+        var weightRanking = Rank(prepared, reference, profile.Int8.WeightBits, probe, progress);
+        var quantizedActivations = allInt8.Model.Proto.Graph.Node.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Input[0]).Where(calibration.Ranges.ContainsKey).ToList();
+        var activationRanking = RankActivations(quantizedActivations, weightRanking.Select(r => r.Node).ToHashSet(StringComparer.Ordinal));
+        ranking = [.. weightRanking.Concat(activationRanking).OrderBy(r => r.Cosine)];
         var chosen = new List<string>();
-        foreach (var layer in ranking.Take(Math.Max(1, layers / 8)))
+        var floatActivations = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in ranking.Take(Math.Max(1, layers / 8)))
         {
-            chosen.Add(layer.Node);
-            if (Try(profile, chosen).Cosine >= DefaultCosineTarget)
+            if (item.OpType == ActivationKind)
+            {
+                floatActivations.Add(item.Node);
+            }
+            else
+            {
+                chosen.Add(item.Node);
+            }
+
+            if (Try(profile, chosen, new HashSet<string>(floatActivations, StringComparer.Ordinal)).Cosine >= DefaultCosineTarget)
             {
                 return Accept(best!);
             }
@@ -101,14 +117,38 @@ public static class MixedPrecision
                 context.RequiredSessionOptions[key] = value;
             }
 
-            return (c.Result, c.FloatLayers, c.Cosine, ranking.Select(r => new LayerSensitivity(r.Node, r.OpType, r.Cosine, c.FloatLayers.Contains(r.Node))).ToArray());
+            return (c.Result, c.FloatLayers, c.Cosine, ranking.Select(r => new LayerSensitivity(r.Node, r.OpType, r.Cosine,
+                r.OpType == ActivationKind ? c.FloatActivations.Contains(r.Node) : c.FloatLayers.Contains(r.Node))).ToArray());
+        }
+
+        // Activations by the fidelity the float model keeps with only that one quantized (weights float).
+        List<(string Node, string OpType, double Cosine)> RankActivations(List<string> values, IReadOnlySet<string> floatWeights)
+        {
+            var costs = new List<(string Node, string OpType, double Cosine)>();
+            foreach (var value in values)
+            {
+                progress?.Report($"measuring the int8 sensitivity of activation {value}");
+                var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
+                var candidateContext = new PassContext(candidate);
+                var only = new Dictionary<string, ActivationRange>(StringComparer.Ordinal) { [value] = calibration.Ranges[value] };
+                new StaticInt8QdqPass(profile, only, floatWeights).Run(candidateContext);
+                costs.Add((value, ActivationKind, Fidelity(reference, candidate, candidateContext, probe)));
+            }
+
+            return costs;
         }
     }
+
+    /// <summary>The <see cref="LayerSensitivity.OpType"/> of an activation (a tensor between layers) in the ranking.</summary>
+    public const string ActivationKind = "activation";
 
     /// <summary>The ONNX Runtime session option under which its x64 u8s8 kernels do not saturate.</summary>
     public const string X64QuantPrecision = "session.x64quantprecision";
 
-    private sealed record Candidate(OnnxModel Model, PassContext Context, PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine);
+    private sealed record Candidate(OnnxModel Model, PassContext Context, PassResult Result, IReadOnlyList<string> FloatLayers, double Cosine)
+    {
+        public IReadOnlySet<string> FloatActivations { get; init; } = new HashSet<string>();
+    }
 
     private static double Fidelity(ModelSession reference, OnnxModel candidate, PassContext context, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples)
     {

@@ -52,7 +52,7 @@ public sealed class SensitivityReportTests
             CalibrationFolder = data, Budget = null, ReportPath = temp.File("report.html"),
         });
 
-        Assert.Collection(report.Sensitivity,
+        Assert.Collection(report.Sensitivity.Where(l => l.OpType != MixedPrecision.ActivationKind),
             first =>
             {
                 Assert.Equal(("MatMul_0", "MatMul", true), (first.Layer, first.OpType, first.KeptInFloat));
@@ -64,8 +64,59 @@ public sealed class SensitivityReportTests
                 Assert.InRange(second.Cosine, 0.99, 1);
             });
         Assert.Equal(1, report.Passes.Single(p => p.Result.Pass == "int8-static").Result.Counters["floatNodes"]);
+        Assert.Equal(["r", "x"], report.Sensitivity.Where(l => l.OpType == MixedPrecision.ActivationKind).Select(l => l.Layer).Order(StringComparer.Ordinal)); // ranked too
+        Assert.DoesNotContain(report.Sensitivity, l => l.OpType == MixedPrecision.ActivationKind && l.KeptInFloat); // the weights were the problem
         var html = File.ReadAllText(temp.File("report.html"));
         Assert.Contains("<tr><td>MatMul_0</td><td>MatMul</td>", html, StringComparison.Ordinal);
         Assert.Contains("<span class=\"float\">float</span>", html, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An activation outlier: input 15 is 1000 in one calibration sample and about ±1 everywhere else, so x's uint8 step is
+    /// about 4 and every other input rounds to a few levels (row 15 of w1 is zero, so the outlier goes no further). The weights
+    /// quantize well; the ranking puts the activation x first and the search keeps it float, which restores the fidelity.
+    /// </summary>
+    [Fact]
+    public void An_activation_that_int8_ruins_is_ranked_worst_and_kept_in_float()
+    {
+        using var temp = new TempDirectory();
+        var data = Directory.CreateDirectory(temp.File("data")).FullName;
+        for (var i = 0; i < 8; i++)
+        {
+            var x = ModelBuilder.Random(16, 70 + i);
+            if (i == 7)
+            {
+                x[15] = 1000;
+            }
+
+            NpyWriter.Write(Path.Combine(data, $"s{i}.npy"), TensorValue.Create(x, 1, 16));
+        }
+
+        const int outputs = 256;
+        var w1 = ModelBuilder.Random(16 * 64, 3, 0.5f);
+        Array.Clear(w1, 15 * 64, 64);
+        var source = new ModelBuilder(opset: 13)
+            .Input("x", "N", 16)
+            .Initializer("w1", w1, 16, 64)
+            .Initializer("w2", ModelBuilder.Random(64 * outputs, 4, 0.5f), 64, outputs)
+            .Node("MatMul", ["x", "w1"], ["h"])
+            .Node("Relu", ["h"], ["r"])
+            .Node("MatMul", ["r", "w2"], ["y"])
+            .Output("y", "N", outputs)
+            .Save(temp.File("activation-outlier.onnx"));
+
+        var report = Compressor.Run(new CompressionRequest
+        {
+            Input = source, Output = temp.File("out.onnx"), Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"), Quantize = "int8-static",
+            CalibrationFolder = data, Budget = null,
+        });
+
+        var worst = report.Sensitivity[0];
+        Assert.Equal(("x", MixedPrecision.ActivationKind, true), (worst.Layer, worst.OpType, worst.KeptInFloat));
+        Assert.True(worst.Cosine < 0.99, $"x alone in int8: cosine {worst.Cosine}");
+        Assert.Contains(report.Sensitivity, l => l.OpType == "MatMul" && l.Cosine > 0.99);
+        var int8 = report.Passes.Single(p => p.Result.Pass == "int8-static").Result;
+        Assert.Equal(0, int8.Counters["floatNodes"]); // both layers' weights in int8
+        Assert.True(report.Evaluation.Outputs[0].MeanCosine >= 0.99, $"cosine {report.Evaluation.Outputs[0].MeanCosine}");
     }
 }
