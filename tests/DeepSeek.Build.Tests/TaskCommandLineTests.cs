@@ -145,9 +145,9 @@ public sealed class TaskCommandLineTests
         Assert.Contains(engine.HighImportance, m => m.Contains("budget: none: nothing was enforced", StringComparison.Ordinal));
     }
 
-    /// <summary>The engine's "warning DSB0071: file: message" line becomes a build warning with its code, help link and file.</summary>
+    /// <summary>The engine's "warning DSB0081: file: message" line becomes a build warning with its code, help link and file.</summary>
     [Fact]
-    public void A_recipe_that_quantizes_nothing_is_a_build_warning_DSB0071_and_the_original_ships()
+    public void A_recipe_that_quantizes_nothing_is_a_build_warning_DSB0081_and_the_original_ships()
     {
         using var temp = new TempDirectory();
         var engine = new RecordingBuildEngine();
@@ -160,13 +160,13 @@ public sealed class TaskCommandLineTests
         Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
 
         var warning = Assert.Single(engine.Warnings);
-        Assert.Equal("DSB0071", warning.Code);
+        Assert.Equal("DSB0081", warning.Code);
         Assert.Equal(TestAssets.ResNet18, warning.File);
         Assert.Contains("int8-dynamic quantized nothing", warning.Message, StringComparison.Ordinal);
         Assert.NotNull(warning.HelpLink);
         Assert.Equal(File.ReadAllBytes(TestAssets.ResNet18), File.ReadAllBytes(task.Output));
         using var json = JsonDocument.Parse(File.ReadAllText(task.Report));
-        Assert.StartsWith("DSB0071:", Assert.Single(json.RootElement.GetProperty("warnings").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("DSB0081:", Assert.Single(json.RootElement.GetProperty("warnings").EnumerateArray()).GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

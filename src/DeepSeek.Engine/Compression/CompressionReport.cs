@@ -21,7 +21,7 @@ public sealed record CompressionReport(
     /// <summary>With <c>auto</c>: the recipes tried before this one, and why each was rejected.</summary>
     public IReadOnlyList<string> Attempts { get; init; } = [];
 
-    /// <summary>Warnings, each as <c>DSBxxxx: message</c> (DSB0071: the recipe quantized nothing and the original shipped).</summary>
+    /// <summary>Warnings, each as <c>DSBxxxx: message</c> (DSB0081: the recipe quantized nothing and the original shipped).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>Each output's figures against the thresholds the budget gives its kind (empty when the user opted out).</summary>

@@ -257,7 +257,7 @@ public static class Compressor
 
     /// <summary>
     /// Static INT8 is worth its calibration only where it runs faster than dynamic INT8 on the same model: on this machine (the
-    /// target), the dynamic form is built from the source and both are timed in alternation; DSB0072 with both timings and the
+    /// target), the dynamic form is built from the source and both are timed in alternation; DSB0082 with both timings and the
     /// static form's figures unless static takes at most <see cref="StaticSpeedMargin"/> of dynamic's time. On attention models ONNX Runtime fuses the dynamic form into one kernel per MatMul
     /// (DynamicQuantizeMatMul), which the static QDQ form does not beat.
     /// </summary>
@@ -309,7 +309,7 @@ public static class Compressor
             : recipe == Recipe.Fp16 ? "the model has no float weights large enough to store in fp16; ship it with Quantize=\"none\"" : "fp16 halves every float weight";
     }
 
-    /// <summary>DSB0070 when the written model (with its external data) is not smaller than the source (with its own).</summary>
+    /// <summary>DSB0080 when the written model (with its external data) is not smaller than the source (with its own).</summary>
     private static void CheckSmaller(CompressionRequest request, Recipe recipe, OnnxModel source, string written, string? externalData)
     {
         static long Bytes(string path, string? data) => new FileInfo(path).Length + (data is not null && File.Exists(data) ? new FileInfo(data).Length : 0);

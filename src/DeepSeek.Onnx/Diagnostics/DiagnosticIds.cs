@@ -146,14 +146,15 @@ public static class DiagnosticIds
     /// <summary>DSB0069: The verification compared no output.</summary>
     public static readonly DiagnosticDescriptor NothingCompared = new("DSB0069", "The verification compared no output",
         "a model is only written once its outputs were compared with the original's; check the samples and the model's outputs");
-    /// <summary>DSB0070: Compressed model not smaller than its source.</summary>
-    public static readonly DiagnosticDescriptor NotSmaller = new("DSB0070", "Compressed model not smaller than its source",
+    // 0080-0089: compression (continued; 0070-0079 are DeepSeek.Torch's).
+    /// <summary>DSB0080: Compressed model not smaller than its source.</summary>
+    public static readonly DiagnosticDescriptor NotSmaller = new("DSB0080", "Compressed model not smaller than its source",
         "choose a recipe that quantizes this model's operators (docs/recipes.md, operator registry), or ship it uncompressed (Quantize=\"none\")");
-    /// <summary>DSB0071 (warning): The recipe quantized nothing; the original ships.</summary>
-    public static readonly DiagnosticDescriptor NothingQuantized = new("DSB0071", "The recipe quantized nothing; the original model ships",
+    /// <summary>DSB0081 (warning): The recipe quantized nothing; the original ships.</summary>
+    public static readonly DiagnosticDescriptor NothingQuantized = new("DSB0081", "The recipe quantized nothing; the original model ships",
         "choose the recipe the warning names, or Quantize=\"none\" to say that the model ships as it is");
-    /// <summary>DSB0072: Static INT8 no faster than dynamic INT8.</summary>
-    public static readonly DiagnosticDescriptor StaticNotFaster = new("DSB0072", "Static INT8 no faster than dynamic INT8",
+    /// <summary>DSB0082: Static INT8 no faster than dynamic INT8.</summary>
+    public static readonly DiagnosticDescriptor StaticNotFaster = new("DSB0082", "Static INT8 no faster than dynamic INT8",
         "use int8-dynamic (Quantize=\"int8\" and \"auto\" choose it for models without convolutions): static INT8 costs calibration and fidelity and is only worth it where it runs faster");
     /// <summary>DSB0066: The model cannot run in ONNX Runtime.</summary>
     public static readonly DiagnosticDescriptor RuntimeFailed = new("DSB0066", "The model cannot run in ONNX Runtime",

@@ -48,9 +48,9 @@ public sealed class ConstantNodeWeightsTests(ITestOutputHelper output)
     }
 
     /// <summary>ResNet-18 has no MatMul or Gemm: dynamic INT8 quantizes nothing, so the original file ships, byte for byte,
-    /// with warning DSB0071 naming the recipes that would help (static INT8 for its convolutions, fp16).</summary>
+    /// with warning DSB0081 naming the recipes that would help (static INT8 for its convolutions, fp16).</summary>
     [Fact]
-    public void A_recipe_that_quantizes_nothing_ships_the_original_with_DSB0071()
+    public void A_recipe_that_quantizes_nothing_ships_the_original_with_DSB0081()
     {
         using var temp = new TempDirectory();
         var source = ConstantNodeModels.ResNet18;
@@ -58,7 +58,7 @@ public sealed class ConstantNodeWeightsTests(ITestOutputHelper output)
 
         var warning = Assert.Single(report.Warnings);
         output.WriteLine(warning);
-        Assert.StartsWith("DSB0071: int8-dynamic quantized nothing", warning, StringComparison.Ordinal);
+        Assert.StartsWith("DSB0081: int8-dynamic quantized nothing", warning, StringComparison.Ordinal);
         Assert.Contains("int8-static with a Calibration folder", warning, StringComparison.Ordinal);
         Assert.Contains("fp16", warning, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(report.Output));
@@ -67,9 +67,9 @@ public sealed class ConstantNodeWeightsTests(ITestOutputHelper output)
     }
 
     /// <summary>A model whose weights are too small for int8 to pay for its scales and nodes: int8-dynamic grows the file, so it
-    /// is refused with DSB0070 and nothing is written; with auto the next recipe is tried.</summary>
+    /// is refused with DSB0080 and nothing is written; with auto the next recipe is tried.</summary>
     [Fact]
-    public void A_compressed_model_that_is_not_smaller_is_refused_with_DSB0070()
+    public void A_compressed_model_that_is_not_smaller_is_refused_with_DSB0080()
     {
         using var temp = new TempDirectory();
         var source = new ModelBuilder(8, 13).Input("x", "N", 8).Initializer("w", ModelBuilder.Random(8 * 8, 1), 8, 8)
@@ -79,7 +79,7 @@ public sealed class ConstantNodeWeightsTests(ITestOutputHelper output)
         var e = Assert.Throws<DeepSeekException>(() => Compressor.Run(request));
 
         output.WriteLine(e.Message);
-        Assert.Equal("DSB0070", e.Id);
+        Assert.Equal("DSB0080", e.Id);
         Assert.Contains($"not fewer than the source's {new FileInfo(source).Length:N0}", e.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(request.Output));
         var auto = Compressor.Run(request with { Quantize = "auto" });

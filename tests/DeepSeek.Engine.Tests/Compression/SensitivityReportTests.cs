@@ -11,7 +11,7 @@ public sealed class SensitivityReportTests
     /// <summary>
     /// x[N,16] → MatMul(w1) → Relu → MatMul(w2) → y[N,256], where row 15 of w1 is 1000 and input 15 is always 0 in the data:
     /// per column, int8 keeps the 1000 and rounds every other weight of w1 to 0, so the all-int8 model gives zeros (cosine 0)
-    /// and w1 is the one layer worth keeping in float. w2 is the larger one, so that the model still shrinks (DSB0070).
+    /// and w1 is the one layer worth keeping in float. w2 is the larger one, so that the model still shrinks (DSB0080).
     /// </summary>
     private static string OutlierMlp(TempDirectory temp)
     {

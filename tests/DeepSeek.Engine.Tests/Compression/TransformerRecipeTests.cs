@@ -149,7 +149,7 @@ public sealed partial class TransformerRecipeTests(SentenceFolders data, ITestOu
 
     /// <summary>
     /// On this machine as the target, static INT8 ships only when it runs faster than dynamic INT8 (timed in alternation, by a
-    /// 5 % margin); else DSB0072 names both timings and static's fidelity. Measured here (AVX-512 VNNI): static 4.2 ms, dynamic
+    /// 5 % margin); else DSB0082 names both timings and static's fidelity. Measured here (AVX-512 VNNI): static 4.2 ms, dynamic
     /// 3.5 ms per sample — ONNX Runtime fuses the dynamic form into one kernel per MatMul — so it is refused.
     /// </summary>
     [Fact]
@@ -170,7 +170,7 @@ public sealed partial class TransformerRecipeTests(SentenceFolders data, ITestOu
             Assert.True(staticMs <= dynamicMs * Compressor.StaticSpeedMargin);
             Assert.InRange(Assert.Single(report.Evaluation.Outputs).PooledCosine!.Value, 0.99, 1);
         }
-        catch (DeepSeekException e) when (e.Id == "DSB0072")
+        catch (DeepSeekException e) when (e.Id == "DSB0082")
         {
             output.WriteLine(e.Message);
             var timing = Timings().Match(e.Message);
