@@ -72,6 +72,20 @@ public sealed class CompressCommandTests
         Assert.InRange(metrics.GetProperty("top1Agreement").GetDouble(), 0.5, 1.0);
     }
 
+    /// <summary>ResNet-18 has no MatMul or Gemm: int8-dynamic ships the original file and says so in the line MSBuild reads as a warning.</summary>
+    [Fact]
+    public void A_recipe_that_quantizes_nothing_prints_warning_DSB0081_and_ships_the_original()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.File("resnet.onnx");
+
+        var (code, stdout, stderr) = CliRunner.Run("compress", TestAssets.ResNet18, "-o", output, "--profile", "x64-avx2", "--quantize", "int8-dynamic");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"warning DSB0081: {TestAssets.ResNet18}: int8-dynamic quantized nothing", stdout, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(TestAssets.ResNet18), File.ReadAllBytes(output));
+    }
+
     [Theory]
     [InlineData("DSB0065", "--quantize", "mixed")]
     [InlineData("DSB0065", "--quantize", "int3")]

@@ -55,6 +55,7 @@ public static class Recommender
     private static readonly string[] RecipeFailures =
     [
         DiagnosticIds.OperatorNotUpgradable.Id, DiagnosticIds.NoKernel.Id, DiagnosticIds.RuntimeFailed.Id, DiagnosticIds.SizeBudgetExceeded.Id,
+        DiagnosticIds.NotSmaller.Id, DiagnosticIds.StaticNotFaster.Id,
     ];
 
     /// <summary>Measures every candidate; <paramref name="template"/> gives the model, profile, data, budget and kinds (its output is ignored).</summary>

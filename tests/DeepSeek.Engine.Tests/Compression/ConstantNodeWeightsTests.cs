@@ -64,6 +64,7 @@ public sealed class ConstantNodeWeightsTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(report.Output));
         Assert.Empty(report.SessionOptions);
         Assert.True(report.Evaluation.Outputs[0].MeanCosine > 0.999999);
+        Assert.Contains("<p class=\"warning\">DSB0081: int8-dynamic quantized nothing", DeepSeek.Engine.Compression.Reports.HtmlReportWriter.Render(report, null), StringComparison.Ordinal);
     }
 
     /// <summary>A model whose weights are too small for int8 to pay for its scales and nodes: int8-dynamic grows the file, so it

@@ -67,6 +67,11 @@ public static class HtmlReportWriter
             HtmlPage.Row(html, "accuracy", $"{Percent(before, "0.00")} → {Percent(after, "0.00")} on the labels ({Number(e.AccuracyDrop ?? 0, "0.00")} points lost)");
         }
 
+        foreach (var warning in r.Warnings)
+        {
+            HtmlPage.Row(html, "warning", $"<p class=\"warning\">{Encode(warning)}</p>");
+        }
+
         foreach (var (key, value) in r.SessionOptions)
         {
             HtmlPage.Row(html, "session option", $"<code>{Encode(key)}={Encode(value)}</code> (the runtime sets it from the manifest)");
