@@ -27,7 +27,7 @@ public sealed partial class SemanticSearchSampleTests
         Assert.True(size.Success, run.Output);
         var (before, after) = (double.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(size.Groups[2].Value, CultureInfo.InvariantCulture));
         Assert.Equal(90.4, before);
-        Assert.True(after < before * 0.7, run.Output);
+        Assert.True(after <= before * 0.26, run.Output); // the word-embedding table quantized too (64.9 % before)
 
         var hits = HitLine().Matches(run.Output).Select(m => (Score: double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Text: m.Groups[2].Value)).ToArray();
         Assert.Equal(3, hits.Length);

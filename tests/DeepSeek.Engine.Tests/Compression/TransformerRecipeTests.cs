@@ -106,6 +106,15 @@ public sealed partial class TransformerRecipeTests(SentenceFolders data, ITestOu
         Assert.InRange(report.SizeRatio, 0.49, 0.51);
         Assert.InRange(m.PooledCosine!.Value, 0.9999, 1.0);
         Assert.Equal(0, Pass(report, "fp16-weights").Counters["keptFloat"]);
+
+        // The word, position and token-type tables are gathered in fp16 and the rows cast after: no Cast of a whole table.
+        Assert.Equal(3, Pass(report, "fp16-weights").Counters["tables"]);
+        var graph = ModelReader.Read(report.Output).Proto.Graph;
+        var fp16 = graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Float16).ToDictionary(t => t.Name);
+        var tables = graph.Node.Where(n => n.OpType == "Gather" && fp16.ContainsKey(n.Input[0])).Select(n => n.Input[0]).ToList();
+        Assert.Equal(3, tables.Count);
+        Assert.Contains(tables, t => fp16[t].Dims.SequenceEqual([30522L, ArcticXs.HiddenSize]));
+        Assert.DoesNotContain(graph.Node, n => n.OpType == "Cast" && tables.Contains(n.Input[0]));
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public sealed class Fp16WeightsPassTests
         Assert.Equal(3, result.Counters["tensors"]); // w1, w2, b1 (16 elements: the threshold itself converts)
         Assert.Equal((8 * 16) + (16 * 4) + 16, result.Counters["values"]);
         Assert.Equal(0, result.Counters["keptFloat"]);
-        Assert.Equal("3 weight tensor(s), 208 values, stored as float16 (0 kept in fp32: values beyond ±65504)", result.Summary);
+        Assert.Equal("3 weight tensor(s), 208 values, stored as float16 (0 kept in fp32: values beyond ±65504; 0 embedding table(s) cast after the Gather)", result.Summary);
         Assert.Equal(["Constant", "Constant", "Cast", "MatMul", "Cast", "Cast", "Add", "Relu", "MatMul", "Add", "Mul"], OpTypes(working));
         var graph = working.Proto.Graph;
 
@@ -120,7 +120,7 @@ public sealed class Fp16WeightsPassTests
         Assert.Equal(1, result.Counters["tensors"]);
         Assert.Equal(16, result.Counters["values"]);
         Assert.Equal(1, result.Counters["keptFloat"]);
-        Assert.Equal("1 weight tensor(s), 16 values, stored as float16 (1 kept in fp32: values beyond ±65504)", result.Summary);
+        Assert.Equal("1 weight tensor(s), 16 values, stored as float16 (1 kept in fp32: values beyond ±65504; 0 embedding table(s) cast after the Gather)", result.Summary);
         var kept = Initializer(working, "w");
         Assert.Equal((int)TensorProto.Types.DataType.Float, kept.DataType);
         Assert.Equal(w, Floats(kept));
