@@ -62,7 +62,8 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
             var floats = Tensors.ReadFloats(table, model);
             if (heads.Count == 0)
             {
-                QuantizeBlocks(editor, name, gathers, floats, rows, width);
+                // 4-bit rows are packed two values a byte: an odd width would come back one column wider, so such a table keeps 8 bits.
+                QuantizeBlocks(editor, name, gathers, floats, rows, width, bits == 4 && width % 2 != 0 ? 8 : bits);
             }
             else
             {
@@ -92,7 +93,7 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
            && readers.All(r => r is { OpType: "MatMul", Domain: "" or "ai.onnx" } && r.Input[1] == node.Output[0] && r.Input[0] != node.Output[0])
            && !editor.IsGraphOutput(node.Output[0]);
 
-    private void QuantizeBlocks(GraphEditor editor, string name, List<NodeProto> gathers, float[] table, int rows, int width)
+    private void QuantizeBlocks(GraphEditor editor, string name, List<NodeProto> gathers, float[] table, int rows, int width, int bits)
     {
         var (data, scales, zeroPoints, blocks) = QuantizeRows(table, rows, width, bits, blockSize);
         var d = editor.AddInitializer(name + $"_int{bits}", Tensors.UInt8(data, rows, data.Length / rows));
