@@ -104,7 +104,7 @@ internal static class CompressCommand
 
                 // Ctrl+C cancels: the compressor stops at the next step and leaves no output file.
                 var result = Compressor.Run(request, progress, cancellationToken);
-                if (cacheFolder is not null && !File.Exists(request.Output + ".data"))
+                if (cacheFolder is not null)
                 {
                     cacheFolder.Put(key!, request.Output, result.Recipe, result.SessionOptions);
                 }

@@ -20,10 +20,16 @@ public sealed class CompressionCache(string directory)
         var text = new StringBuilder();
         text.Append("engine=").Append(typeof(CompressionCache).Assembly.ManifestModule.ModuleVersionId).Append('\n');
         text.Append("model=").Append(ModelManifest.Hash(request.Input)).Append('\n');
-        var folder = Path.GetDirectoryName(Path.GetFullPath(request.Input))!;
-        foreach (var data in System.IO.Directory.GetFiles(folder, Path.GetFileName(request.Input) + ".data"))
+        var dataFiles = ModelManifest.ExternalDataFiles(request.Input);
+        foreach (var data in dataFiles)
         {
-            text.Append("data=").Append(ModelManifest.Hash(data)).Append('\n');
+            text.Append("data=").Append(Path.GetFileName(data)).Append('=').Append(ModelManifest.Hash(data)).Append('\n');
+        }
+
+        if (dataFiles.Count > 0)
+        {
+            // The compressed model names its data file after itself (<output>.data): an entry serves that file name only.
+            text.Append("output=").Append(Path.GetFileName(request.Output)).Append('\n');
         }
 
         if (request.CalibrationFolder is { } calibration && System.IO.Directory.Exists(calibration))
@@ -62,18 +68,36 @@ public sealed class CompressionCache(string directory)
     /// <summary>The recipe stored with an entry.</summary>
     public string Recipe(string key) => File.ReadAllText(Path.Combine(Directory, key + ".recipe")).Trim();
 
-    /// <summary>Stores a compressed model (no external data) under <paramref name="key"/>.</summary>
+    /// <summary>Stores a compressed model, with its external data file (<c>model.data</c>) when it has one, under <paramref name="key"/>.</summary>
     public void Put(string key, string model, string recipe, IReadOnlyDictionary<string, string> sessionOptions)
     {
         System.IO.Directory.CreateDirectory(Directory);
         Atomic(Path.Combine(Directory, key + ".recipe"), path => File.WriteAllText(path, recipe));
+        if (File.Exists(model + ".data"))
+        {
+            Atomic(Path.Combine(Directory, key + ".onnx.data"), path => File.Copy(model + ".data", path));
+        }
+
         Atomic(Path.Combine(Directory, key + ".onnx"), path => File.Copy(model, path));
         // Written last: an entry counts only once its .options file exists.
         Atomic(Path.Combine(Directory, key + ".options"), path => File.WriteAllLines(path, sessionOptions.Select(kv => kv.Key + "=" + kv.Value)));
     }
 
-    /// <summary>Copies a cached model to <paramref name="output"/> through a temporary file.</summary>
-    public static void CopyTo(string cached, string output) => Atomic(Path.GetFullPath(output), path => File.Copy(cached, path));
+    /// <summary>Copies a cached model (and its external data, else removing an earlier one) to <paramref name="output"/> through temporary files.</summary>
+    public static void CopyTo(string cached, string output)
+    {
+        var full = Path.GetFullPath(output);
+        if (File.Exists(cached + ".data"))
+        {
+            Atomic(full + ".data", path => File.Copy(cached + ".data", path));
+        }
+        else if (File.Exists(full + ".data"))
+        {
+            File.Delete(full + ".data");
+        }
+
+        Atomic(full, path => File.Copy(cached, path));
+    }
 
     private static void Atomic(string final, Action<string> write)
     {

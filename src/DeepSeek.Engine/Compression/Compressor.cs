@@ -115,10 +115,15 @@ public static class Compressor
             throw new DeepSeekException(DiagnosticIds.WriteFailed, request.Output, "the output folder does not exist");
         }
 
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify.onnx");
+        // A hidden folder beside the output holds the model (and its external data, under the final names its location field
+        // gives) until it is verified; then both move into place, data first.
+        var staging = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify");
+        Directory.CreateDirectory(staging);
+        var temporary = Path.Combine(staging, Path.GetFileName(output));
         try
         {
-            var dataFile = working.HasExternalData && !shipOriginal ? Path.GetFileName(output) + ".data" : null;
+            // A model that came with external data ships with it (its new tensors too): <output>.data beside the output.
+            var dataFile = (working.HasExternalData || source.HasExternalData) && !shipOriginal ? Path.GetFileName(output) + ".data" : null;
             if (shipOriginal)
             {
                 File.Copy(source.SourcePath!, temporary, overwrite: true);
@@ -131,10 +136,10 @@ public static class Compressor
             }
 
             timings["write"] = Lap(clock);
-            CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(directory, dataFile));
+            CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
             if (recipe != Recipe.None && !shipOriginal)
             {
-                CheckSmaller(request, recipe, source, temporary, dataFile is null ? null : Path.Combine(directory, dataFile));
+                CheckSmaller(request, recipe, source, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
             }
 
             var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
@@ -184,9 +189,19 @@ public static class Compressor
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            var outputData = output + ".data";
+            if (dataFile is not null)
+            {
+                File.Move(Path.Combine(staging, dataFile), outputData, overwrite: true);
+            }
+            else if (File.Exists(outputData))
+            {
+                File.Delete(outputData); // an earlier compression's external data: this model has none
+            }
+
             File.Move(temporary, output, overwrite: true);
             timings["total"] = total.Elapsed.TotalMilliseconds;
-            return new CompressionReport(request.Input, request.Output, new FileInfo(source.SourcePath!).Length, new FileInfo(output).Length,
+            return new CompressionReport(request.Input, request.Output, SourceBytes(source), new FileInfo(output).Length + (File.Exists(outputData) ? new FileInfo(outputData).Length : 0),
                 request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
             {
                 BudgetChecks = checks,
@@ -196,9 +211,9 @@ public static class Compressor
         }
         finally
         {
-            if (File.Exists(temporary))
+            if (Directory.Exists(staging))
             {
-                File.Delete(temporary);
+                Directory.Delete(staging, recursive: true);
             }
         }
     }
@@ -309,13 +324,15 @@ public static class Compressor
             : recipe == Recipe.Fp16 ? "the model has no float weights large enough to store in fp16; ship it with Quantize=\"none\"" : "fp16 halves every float weight";
     }
 
+    /// <summary>The source's bytes: its .onnx file and the external data files it names.</summary>
+    private static long SourceBytes(OnnxModel source) => new FileInfo(source.SourcePath!).Length + source.Graph.Weights().Select(w => w.ExternalFile).OfType<string>()
+        .Distinct(StringComparer.Ordinal).Select(f => Path.Combine(source.BaseDirectory ?? "", f)).Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
     /// <summary>DSB0080 when the written model (with its external data) is not smaller than the source (with its own).</summary>
     private static void CheckSmaller(CompressionRequest request, Recipe recipe, OnnxModel source, string written, string? externalData)
     {
-        static long Bytes(string path, string? data) => new FileInfo(path).Length + (data is not null && File.Exists(data) ? new FileInfo(data).Length : 0);
-        var before = Bytes(source.SourcePath!, null) + source.Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Distinct(StringComparer.Ordinal)
-            .Select(f => Path.Combine(source.BaseDirectory ?? "", f)).Where(File.Exists).Sum(f => new FileInfo(f).Length);
-        var after = Bytes(written, externalData);
+        var before = SourceBytes(source);
+        var after = new FileInfo(written).Length + (externalData is not null && File.Exists(externalData) ? new FileInfo(externalData).Length : 0);
         if (after >= before)
         {
             throw new DeepSeekException(DiagnosticIds.NotSmaller, request.Input, string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -62,6 +62,12 @@ public static class ModelManifest
                 else
                 {
                     json.WriteString("contentHash", Hash(contentFile));
+                    if (File.Exists(contentFile + ".data"))
+                    {
+                        // The shipped model's external data (written beside it as <model>.data): its content is part of the model.
+                        json.WriteString("dataFile", Path.GetFileName(contentFile) + ".data");
+                        json.WriteString("dataHash", Hash(contentFile + ".data"));
+                    }
                 }
 
                 json.WriteEndObject();
@@ -76,6 +82,14 @@ public static class ModelManifest
                 File.Delete(temporary);
             }
         }
+    }
+
+    /// <summary>The external data files <paramref name="model"/> names (full paths, in name order; empty for a self-contained model).</summary>
+    public static IReadOnlyList<string> ExternalDataFiles(string model)
+    {
+        var read = DeepSeek.Onnx.IO.ModelReader.Read(model);
+        return read.Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Select(f => Path.GetFullPath(Path.Combine(read.BaseDirectory ?? ".", f))).Order(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary><c>sha256:</c> and the hex SHA-256 of a file.</summary>
