@@ -8,6 +8,12 @@ if (args.Contains("--incremental-build"))
     return IncrementalBuild.Run(repository);
 }
 
+if (args.Contains("--decoder-sizes"))
+{
+    var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+    return DecoderSizes.Run(repository, args.SkipWhile(a => a != "--decoder-sizes").Skip(1).ToList());
+}
+
 if (args.Contains("--compress-times"))
 {
     return CompressionTimes.Run();
