@@ -6,10 +6,11 @@ using Xunit.Abstractions;
 namespace DeepSeek.Cli.Tests;
 
 /// <summary>
-/// The budget path with a budget a model really misses (issue 12): int4 on the MNIST MLP, scored on the 2,000 held-out
-/// labelled digits, loses some accuracy; a 0.01% budget refuses it with DSB0063 naming the measured loss, and writes nothing.
-/// Symmetric blocks of 128 are used because they measurably lose (0.40 points on x64-avx2 here, top-1 agreement 98.5%):
-/// the default asymmetric blocks of 32 happen to gain 0.10 points on these digits, which no budget refuses.
+/// The budget path with a budget a model really misses (issue 12): int4 in symmetric blocks of 128 on the MNIST MLP with
+/// planted outlier weights (OutlierModels: one per block in every eighth hidden unit, on a left-edge pixel that is 0 in every
+/// digit, so fp32 computes exactly what the plain MLP does), scored on the 2,000 held-out labelled digits, loses accuracy
+/// (2.30 points here, top-1 agreement 96.2 %); a 0.01% budget refuses it with DSB0063 naming the measured loss, and writes
+/// nothing. On the plain MLP, int4 with block scales chosen by error no longer loses: it gains 0.05 points.
 /// </summary>
 public sealed class AccuracyBudgetTests(ITestOutputHelper log)
 {
@@ -22,7 +23,7 @@ public sealed class AccuracyBudgetTests(ITestOutputHelper log)
         // First measure: the same compression under a budget it meets, with a report.
         var measured = temp.File("measured.onnx");
         var report = temp.File("report.json");
-        var (code, _, stderr) = CliRunner.Run("compress", TestAssets.MnistMlp, "-o", measured, "--profile", "x64-avx2", "--quantize", "int4", "--int4-block", "128", "--int4-symmetric",
+        var (code, _, stderr) = CliRunner.Run("compress", OutlierModels.MnistMlp, "-o", measured, "--profile", "x64-avx2", "--quantize", "int4", "--int4-block", "128", "--int4-symmetric",
             "--calibration", data, "--accuracy-budget", "100%", "--report", report);
         Assert.True(code == 0, stderr);
         double original, compressed, drop;
@@ -40,7 +41,7 @@ public sealed class AccuracyBudgetTests(ITestOutputHelper log)
 
         // Then the tight budget.
         var output = temp.File("mnist-mlp.int4.onnx");
-        (code, var stdout, stderr) = CliRunner.Run("compress", TestAssets.MnistMlp, "-o", output, "--profile", "x64-avx2", "--quantize", "int4", "--int4-block", "128", "--int4-symmetric",
+        (code, var stdout, stderr) = CliRunner.Run("compress", OutlierModels.MnistMlp, "-o", output, "--profile", "x64-avx2", "--quantize", "int4", "--int4-block", "128", "--int4-symmetric",
             "--calibration", data, "--accuracy-budget", "0.01%", "--report", temp.File("missed.json"));
 
         log.WriteLine(stderr);
@@ -63,16 +64,16 @@ public sealed class AccuracyBudgetTests(ITestOutputHelper log)
         string[] int4 = ["--profile", "x64-avx2", "--quantize", "int4", "--int4-block", "128", "--int4-symmetric", "--calibration", data];
 
         var output = temp.File("mnist-mlp.int4.onnx");
-        var (code, stdout, stderr) = CliRunner.Run(["compress", TestAssets.MnistMlp, "-o", output, .. int4]);
+        var (code, stdout, stderr) = CliRunner.Run(["compress", OutlierModels.MnistMlp, "-o", output, .. int4]);
         log.WriteLine(stderr);
         Assert.Equal(1, code);
         Assert.Contains("error DSB0063: ", stderr, StringComparison.Ordinal);
-        Assert.Contains("classification output 'logits': top-1 agreement 0.98", stderr, StringComparison.Ordinal);
+        Assert.Contains("classification output 'logits': top-1 agreement 0.9", stderr, StringComparison.Ordinal);
         Assert.Contains("under the 0.99 a 1% (default) budget requires", stderr, StringComparison.Ordinal);
         Assert.Contains("no AccuracyBudget was given, so the default 1% applies", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
 
-        (code, stdout, stderr) = CliRunner.Run(["compress", TestAssets.MnistMlp, "-o", output, .. int4, "--accuracy-budget", "none"]);
+        (code, stdout, stderr) = CliRunner.Run(["compress", OutlierModels.MnistMlp, "-o", output, .. int4, "--accuracy-budget", "none"]);
         Assert.True(code == 0, stderr);
         Assert.True(File.Exists(output));
         Assert.Contains("  budget: none: nothing was enforced", stdout, StringComparison.Ordinal);

@@ -147,7 +147,7 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
     }
 
     /// <summary>
-    /// Asymmetric blocks along each row (min/max with zero inside the range), packed as GatherBlockQuantized reads uint8 data:
+    /// Asymmetric blocks along each row (the range, zero inside it, clipped where that lowers the error: <see cref="Int8.BlockRange"/>), packed as GatherBlockQuantized reads uint8 data:
     /// 8 bits one value per byte; 4 bits two per byte, low nibble first. Zero points likewise (4 bits: two blocks per byte).
     /// </summary>
     public static (byte[] Data, float[] Scales, byte[] ZeroPoints, int Blocks) QuantizeRows(ReadOnlySpan<float> table, int rows, int width, int bits, int blockSize)
@@ -166,22 +166,13 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
             for (var b = 0; b < blocks; b++)
             {
                 var block = row.Slice(b * blockSize, Math.Min(blockSize, width - (b * blockSize)));
-                float min = 0, max = 0;
-                foreach (var v in block)
-                {
-                    min = MathF.Min(min, v);
-                    max = MathF.Max(max, v);
-                }
-
-                var scale = max > min ? (max - min) / levels : 1f;
-                var zero = (int)Math.Clamp(MathF.Round(-min / scale, MidpointRounding.ToEven), 0, levels);
+                var (scale, zero) = Int8.BlockRange.Choose(block, levels, symmetric: false);
                 scales[(r * blocks) + b] = scale;
                 zeroPoints[(r * zeroBytes) + (b / perByte)] |= (byte)(zero << (bits * (b % perByte)));
                 for (var j = 0; j < block.Length; j++)
                 {
                     var column = (b * blockSize) + j;
-                    var q = (int)Math.Clamp(MathF.Round(block[j] / scale, MidpointRounding.ToEven) + zero, 0, levels);
-                    data[(r * rowBytes) + (column / perByte)] |= (byte)(q << (bits * (column % perByte)));
+                    data[(r * rowBytes) + (column / perByte)] |= (byte)(Int8.BlockRange.Code(block[j], (scale, zero), levels) << (bits * (column % perByte)));
                 }
             }
         }

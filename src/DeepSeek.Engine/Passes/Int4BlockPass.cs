@@ -1,5 +1,6 @@
 using DeepSeek.Engine.Graph;
 using DeepSeek.Engine.Operators;
+using DeepSeek.Engine.Passes.Int8;
 using DeepSeek.Onnx.Diagnostics;
 using DeepSeek.Onnx.Protobuf;
 
@@ -8,7 +9,7 @@ namespace DeepSeek.Engine.Passes;
 /// <summary>
 /// INT4 block-wise weights for MatMul: each constant weight matrix B [K, N] becomes ONNX Runtime's
 /// <c>com.microsoft.MatMulNBits</c> (bits 4): per output column, K is cut into blocks of 32, 64 or 128 values, each block
-/// with its own scale (and, asymmetric, its own 4-bit zero point). Activations stay float; the weights take an eighth
+/// with its own scale (and, asymmetric, its own 4-bit zero point), chosen by error (<see cref="BlockRange"/>). Activations stay float; the weights take an eighth
 /// of their float size plus the scales.
 /// </summary>
 /// <param name="blockSize">Values per block: 16, 32, 64 or 128.</param>
@@ -99,30 +100,13 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
         {
             for (var b = 0; b < blocks; b++)
             {
-                float min = 0, max = 0, peak = 0;
                 for (var j = 0; j < blockSize; j++)
                 {
                     var row = (b * blockSize) + j;
-                    var value = row < k ? matrix[(row * n) + column] : 0f;
-                    block[j] = value;
-                    min = MathF.Min(min, value);
-                    max = MathF.Max(max, value);
-                    peak = MathF.Max(peak, MathF.Abs(value));
+                    block[j] = row < k ? matrix[(row * n) + column] : 0f;
                 }
 
-                float scale;
-                int zero;
-                if (symmetric)
-                {
-                    scale = peak > 0 ? peak / 7f : 1f;
-                    zero = 8;
-                }
-                else
-                {
-                    scale = max > min ? (max - min) / 15f : 1f;
-                    zero = (int)Math.Clamp(MathF.Round(-min / scale, MidpointRounding.ToEven), 0, 15);
-                }
-
+                var (scale, zero) = BlockRange.Choose(block, 15, symmetric);
                 scales[(column * blocks) + b] = scale;
                 if (zeroPoints is not null)
                 {
@@ -132,8 +116,7 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
                 var offset = ((column * blocks) + b) * (blockSize / 2);
                 for (var j = 0; j < blockSize; j++)
                 {
-                    var q = (int)Math.Clamp(MathF.Round(block[j] / scale, MidpointRounding.ToEven) + zero, 0, 15);
-                    packed[offset + (j / 2)] |= (byte)(q << (4 * (j % 2)));
+                    packed[offset + (j / 2)] |= (byte)(BlockRange.Code(block[j], (scale, zero), 15) << (4 * (j % 2)));
                 }
             }
         }
