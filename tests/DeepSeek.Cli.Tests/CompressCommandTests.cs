@@ -86,6 +86,20 @@ public sealed class CompressCommandTests
         Assert.Equal(File.ReadAllBytes(TestAssets.ResNet18), File.ReadAllBytes(output));
     }
 
+    [Fact]
+    public void Int4_by_GPTQ_without_calibration_data_is_DSB0064()
+    {
+        using var temp = new TempDirectory();
+        var (model, _) = MlpWithData(temp);
+
+        var (code, _, stderr) = CliRunner.Run("compress", model, "-o", temp.File("out.onnx"), "--quantize", "int4", "--int4-method", "gptq");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error DSB0064: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("GPTQ (--int4-method gptq) was asked for without calibration data", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File("out.onnx")));
+    }
+
     [Theory]
     [InlineData("DSB0065", "--quantize", "mixed")]
     [InlineData("DSB0065", "--quantize", "int3")]
@@ -93,6 +107,7 @@ public sealed class CompressCommandTests
     [InlineData("DSB0065", "--accuracy-budget", "lots")]
     [InlineData("DSB0065", "--prune", "0.3")]
     [InlineData("DSB0064", "--quantize", "int8-static")]
+    [InlineData("DSB0065", "--int4-method", "hqq")]
     public void Compress_refuses_bad_options_with_one_line_and_writes_nothing(string id, string option, string value)
     {
         using var temp = new TempDirectory();

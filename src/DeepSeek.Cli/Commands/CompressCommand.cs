@@ -25,6 +25,7 @@ internal static class CompressCommand
         var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
         var block = new Option<int>("--int4-block") { Description = "INT4: values per block (32, 64 or 128).", DefaultValueFactory = _ => 32 };
         var symmetric = new Option<bool>("--int4-symmetric") { Description = "INT4: symmetric blocks (no zero points)." };
+        var int4Method = new Option<string>("--int4-method") { Description = "INT4: gptq (errors weighed by the calibration data's layer inputs), rtn (each block rounded to nearest) or auto (gptq with --calibration, else rtn).", DefaultValueFactory = _ => "auto" };
         var budget = new Option<string?>("--accuracy-budget")
         {
             Description = "Read per output kind (docs/recipes.md); default 1%: a model that misses it is not written (DSB0063). none: enforce nothing.",
@@ -41,7 +42,7 @@ internal static class CompressCommand
         var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, prune, pruneMode, sparsity, budget, report, htmlReport, manifest, cache, dim,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, int4Method, prune, pruneMode, sparsity, budget, report, htmlReport, manifest, cache, dim,
         };
         kinds.AddTo(command);
 
@@ -80,6 +81,7 @@ internal static class CompressCommand
                     },
                     Int4BlockSize = parse.GetValue(block),
                     Int4Symmetric = parse.GetValue(symmetric),
+                    Int4Method = Int4Methods.Parse(parse.GetValue(int4Method)!),
                     Budget = parse.GetValue(budget) is { } b ? AccuracyBudget.ParseOrNone(b) : AccuracyBudget.Default,
                     Task = parse.GetValue(kinds.Task),
                     OutputKinds = kinds.ByOutput(parse),

@@ -34,6 +34,9 @@ public sealed record CompressionRequest
     /// <summary>INT4: symmetric blocks (no zero points) instead of min/max blocks.</summary>
     public bool Int4Symmetric { get; init; }
 
+    /// <summary>INT4: how blocks are rounded (GPTQ with calibration data by default).</summary>
+    public Int4Method Int4Method { get; init; } = Int4Method.Auto;
+
     /// <summary>The accuracy budget, read per output kind; <see cref="AccuracyBudget.Default"/> unless given; null only when the
     /// user opted out (<c>none</c>): measured and reported, never enforced.</summary>
     public AccuracyBudget? Budget { get; init; } = AccuracyBudget.Default;
@@ -52,4 +55,35 @@ public sealed record CompressionRequest
 
     /// <summary>Where to write the HTML report, if anywhere (whatever the name; beside a JSON <see cref="ReportPath"/> in builds).</summary>
     public string? HtmlReportPath { get; init; }
+}
+
+/// <summary>How INT4 rounds its blocks.</summary>
+public enum Int4Method
+{
+    /// <summary>GPTQ when calibration data is given, else round to nearest.</summary>
+    Auto,
+
+    /// <summary>Each block rounded to nearest (scale and zero point chosen by error).</summary>
+    RoundToNearest,
+
+    /// <summary>GPTQ: errors spread over the rows not yet quantized, weighed by the layer inputs on the calibration data.</summary>
+    Gptq,
+}
+
+/// <summary>The <c>--int4-method</c> values.</summary>
+public static class Int4Methods
+{
+    /// <summary>Parses auto, rtn or gptq.</summary>
+    /// <exception cref="DeepSeek.Onnx.Diagnostics.DeepSeekException">DSB0065 for another value.</exception>
+    public static Int4Method Parse(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "auto" => Int4Method.Auto,
+        "rtn" => Int4Method.RoundToNearest,
+        "gptq" => Int4Method.Gptq,
+        _ => throw new DeepSeek.Onnx.Diagnostics.DeepSeekException(DeepSeek.Onnx.Diagnostics.DiagnosticIds.InvalidOption, "--int4-method",
+            $"{DeepSeek.Onnx.Diagnostics.Names.Quote(value)} is not an INT4 method", "use auto, rtn or gptq"),
+    };
+
+    /// <summary>The value's name.</summary>
+    public static string Name(Int4Method method) => method switch { Int4Method.RoundToNearest => "rtn", Int4Method.Gptq => "gptq", _ => "auto" };
 }

@@ -81,7 +81,7 @@ public static class Compressor
         var clock = Stopwatch.StartNew();
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
         var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
-        var run = new StageRun(request, source, context, samples, progress, cancellationToken);
+        var run = new StageRun(request, source, context, samples, progress, cancellationToken) { RandomSamples = evidence.Random };
         foreach (var stage in RecipeBook.Get(recipe).Stages)
         {
             RecipeStages.Run(stage, run);

@@ -20,7 +20,7 @@ public static class RecipeBook
         new(Recipe.Fp16, "fp16", ["constant-initializers", "fold-batchnorm", "fp16-weights"]),
         new(Recipe.Int8Dynamic, "int8-dynamic", ["constant-initializers", "opset-upgrade:11", "embeddings-int8", "int8-dynamic"]),
         new(Recipe.Int8Static, "int8-static", ["constant-initializers", "opset-upgrade:13", "fold-batchnorm", "gemm-to-matmul", "embeddings-int8", "calibrate", "int8-static"]),
-        new(Recipe.Int4, "int4", ["constant-initializers", "gemm-to-matmul", "embeddings-int4", "int4-block"]),
+        new(Recipe.Int4, "int4", ["constant-initializers", "gemm-to-matmul", "embeddings-int4", "measure-inputs", "int4-block"]),
     ];
 
     /// <summary>The definition of <paramref name="recipe"/>.</summary>

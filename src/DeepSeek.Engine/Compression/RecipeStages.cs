@@ -22,6 +22,12 @@ internal sealed class StageRun(CompressionRequest request, OnnxModel source, Pas
     public List<PassReport> Passes { get; } = [];
     public Dictionary<string, double> Timings { get; } = new(StringComparer.Ordinal);
     public CalibrationResult? Calibration { get; set; }
+
+    /// <summary>Whether the samples were made up (no data folder): measurements of real inputs are then skipped.</summary>
+    public bool RandomSamples { get; init; }
+
+    /// <summary>H = XᵀX of each MatMul input on the calibration data (the measure-inputs stage), for GPTQ.</summary>
+    public IReadOnlyDictionary<string, (double[] Hessian, long Rows)>? InputMoments { get; set; }
     public IReadOnlyList<LayerSensitivity> Sensitivity { get; set; } = [];
 
     /// <summary>Nodes, tables and tensors the quantizing stages rewrote: 0 means the recipe did nothing to this model.</summary>
@@ -33,7 +39,7 @@ internal static class RecipeStages
 {
     /// <summary>The stage names a recipe may use (<c>opset-upgrade:N</c> takes the opset it needs).</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["constant-initializers", "opset-upgrade:N", "fold-batchnorm", "gemm-to-matmul", "embeddings-int8", "embeddings-int4", "calibrate", "int8-static", "int8-dynamic", "int4-block", "fp16-weights"];
+        ["constant-initializers", "opset-upgrade:N", "fold-batchnorm", "gemm-to-matmul", "embeddings-int8", "embeddings-int4", "calibrate", "measure-inputs", "int8-static", "int8-dynamic", "int4-block", "fp16-weights"];
 
     private static readonly HashSet<string> Quantizing = ["embeddings-int8", "embeddings-int4", "int8-dynamic", "int4-block", "fp16-weights"];
 
@@ -49,7 +55,37 @@ internal static class RecipeStages
             case "embeddings-int8": Pass(run, new EmbeddingQuantizationPass(8, 128)); break;
             case "embeddings-int4": Pass(run, new EmbeddingQuantizationPass(4, 64)); break;
             case "int8-dynamic": Pass(run, new DynamicInt8Pass(request.Profile)); break;
-            case "int4-block": Pass(run, new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric, request.Profile.Int4AccuracyLevel)); break;
+            case "int4-block": Pass(run, new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric, request.Profile.Int4AccuracyLevel, run.InputMoments)); break;
+            case "measure-inputs":
+            {
+                if (request.Int4Method == Int4Method.Gptq && run.RandomSamples)
+                {
+                    throw new DeepSeekException(DiagnosticIds.CalibrationRequired, run.Context.File, "GPTQ (--int4-method gptq) was asked for without calibration data");
+                }
+
+                if (request.Int4Method == Int4Method.RoundToNearest || run.RandomSamples)
+                {
+                    break; // GPTQ weighs errors by real inputs; random ones would mislead it, so blocks are rounded to nearest
+                }
+
+                var clock = Stopwatch.StartNew();
+                var editor = new DeepSeek.Engine.Graph.GraphEditor(run.Working.Proto.Graph);
+                var widths = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var node in run.Working.Proto.Graph.Node.Where(n => Operators.OperatorRegistry.Is(n, e => e is { Int4: true, Layout: Operators.WeightLayout.Columns })))
+                {
+                    if (Operators.OperatorRegistry.Weight(node, editor) is { } weight && weight.Dims[0] * weight.Dims[1] >= Int4BlockPass.MinElements)
+                    {
+                        widths[node.Input[0]] = (int)weight.Dims[0];
+                    }
+                }
+
+                // The first half of the samples (all of one): verification then also runs on samples GPTQ never fitted.
+                var fitted = run.Samples.Take(Math.Min(request.MaxCalibrationSamples, Math.Max(1, run.Samples.Count / 2))).ToList();
+                run.InputMoments = InputCovariance.Collect(run.Working, widths, fitted, run.Progress);
+                run.Timings["calibration"] = clock.Elapsed.TotalMilliseconds;
+                break;
+            }
+
             case "fp16-weights": Pass(run, new Fp16WeightsPass()); break;
             case "calibrate":
             {

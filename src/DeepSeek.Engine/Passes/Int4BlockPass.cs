@@ -17,7 +17,10 @@ namespace DeepSeek.Engine.Passes;
 /// <param name="accuracyLevel">MatMulNBits' <c>accuracy_level</c>: the lowest precision its kernel may compute in. 4 (int8:
 /// activations quantized per block at run time) is what makes INT4 fast on CPUs; 0 leaves the choice to the runtime (fp32 on
 /// CPU: the weights are dequantized at every call). Profiles set it (<c>int4.accuracyLevel</c>).</param>
-public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, int accuracyLevel = 4) : IGraphPass
+/// <param name="inputMoments">Per MatMul input, H = XᵀX from calibration data (<see cref="Runtime.InputCovariance"/>): the
+/// MatMuls reading it are quantized with GPTQ (<see cref="Gptq"/>) instead of rounding each block to nearest.</param>
+public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, int accuracyLevel = 4,
+    IReadOnlyDictionary<string, (double[] Hessian, long Rows)>? inputMoments = null) : IGraphPass
 {
     /// <summary>Weights with fewer elements stay float.</summary>
     public const int MinElements = 256;
@@ -36,7 +39,8 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
 
         var model = context.Model;
         var editor = new GraphEditor(model.Proto.Graph);
-        long nodes = 0, values = 0;
+        long nodes = 0, values = 0, gptq = 0;
+        var factors = new Dictionary<string, (float[] Upper, bool[] Dead)>(StringComparer.Ordinal);
         foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e is { Int4: true, Layout: WeightLayout.Columns })).ToArray())
         {
             var weight = OperatorRegistry.Weight(node, editor);
@@ -47,7 +51,25 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
 
             int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
             var matrix = Tensors.ReadFloats(weight, model);
-            var (packed, scales, zeroPoints) = Quantize(matrix, k, n, blockSize, symmetric);
+            byte[] packed;
+            float[] scales;
+            byte[]? zeroPoints;
+            if (inputMoments?.GetValueOrDefault(node.Input[0]) is { Rows: > 0 } moments && moments.Hessian.Length == (long)k * k)
+            {
+                if (!factors.TryGetValue(node.Input[0], out var factor))
+                {
+                    factor.Upper = Gptq.InverseFactor(moments.Hessian, k, out factor.Dead);
+                    factors[node.Input[0]] = factor;
+                }
+
+                (packed, scales, zeroPoints) = Gptq.Quantize(matrix, k, n, factor.Upper, factor.Dead, blockSize, symmetric);
+                gptq++;
+            }
+            else
+            {
+                (packed, scales, zeroPoints) = Quantize(matrix, k, n, blockSize, symmetric);
+            }
+
             var blocks = (k + blockSize - 1) / blockSize;
             var prefix = node.Input[1];
             var b = editor.AddInitializer(prefix + "_int4", Tensors.UInt8(packed, n, blocks, blockSize / 2));
@@ -79,8 +101,8 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
 
         editor.RemoveUnusedInitializers();
         editor.SortTopologically();
-        return new PassResult(Name, $"{nodes} MatMul node(s) to MatMulNBits, {values} weights in 4-bit blocks of {blockSize} ({(symmetric ? "symmetric" : "asymmetric")})",
-            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = values, ["blockSize"] = blockSize, ["symmetric"] = symmetric ? 1 : 0 });
+        return new PassResult(Name, $"{nodes} MatMul node(s) to MatMulNBits, {values} weights in 4-bit blocks of {blockSize} ({(symmetric ? "symmetric" : "asymmetric")}), {gptq} by GPTQ on calibration data",
+            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = values, ["blockSize"] = blockSize, ["symmetric"] = symmetric ? 1 : 0, ["gptq"] = gptq });
     }
 
     /// <summary>

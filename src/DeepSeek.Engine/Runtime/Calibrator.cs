@@ -136,7 +136,7 @@ public static class Calibrator
         sums[name] = (entry.Sum, entry.Count + ((long)batch * inner));
     }
 
-    private static ModelSession OpenProbe(OnnxModel model, ModelProto probe)
+    internal static ModelSession OpenProbe(OnnxModel model, ModelProto probe)
     {
         if (!model.HasExternalData)
         {
