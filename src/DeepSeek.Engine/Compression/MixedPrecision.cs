@@ -50,7 +50,7 @@ public static class MixedPrecision
         {
             var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
             var candidateContext = new PassContext(candidate);
-            var result = new StaticInt8QdqPass(form, calibration.Ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans).Run(candidateContext);
+            var result = new StaticInt8QdqPass(form, calibration.Ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans, calibration.PatchCovariances).Run(candidateContext);
             var cosine = Fidelity(reference, candidate, candidateContext, probe);
             progress?.Report($"int8 ({form.Int8.WeightBits}-bit weights) with {floatLayers.Count} float layer(s): cosine {cosine:F4}");
             var c = new Candidate(candidate, candidateContext, result, [.. floatLayers], cosine);

@@ -36,14 +36,21 @@ public sealed class ResNet18CompressionTests(ITestOutputHelper output, ResNet18C
         public void Dispose() => Temp.Dispose();
     }
 
+    /// <summary>
+    /// The held-out cosine each photo reaches. Measured (this machine, 16 calibration views): astronaut 0.99912, hubble_deep_field
+    /// 0.99955, rocket 0.99954 with weights rounded by output error; 0.99894, 0.99957, 0.99961 with rounding to nearest.
+    /// </summary>
+    private const double HeldOutCosine = 0.998;
+
     [Fact]
-    public void Int8_static_per_channel_is_at_most_27_percent_of_the_size_with_cosine_at_least_0_99()
+    public void Int8_static_per_channel_is_at_most_27_percent_of_the_size_with_cosine_at_least_0_998_on_each_held_out_photo()
     {
         var report = Compress("int8-static", photos.Calibration, out var heldOut);
         Assert.True(report.SizeRatio <= 0.27, $"size ratio {report.SizeRatio:P1}");
+        Assert.Equal(3, heldOut.Count);
         foreach (var (photo, m) in heldOut)
         {
-            Assert.True(m.MeanCosine >= 0.99, $"{photo}: mean cosine {m.MeanCosine}");
+            Assert.True(m.MeanCosine >= HeldOutCosine, $"{photo}: mean cosine {m.MeanCosine}");
         }
 
         Assert.Contains(report.Passes, p => p.Result.Pass == "opset-upgrade");
@@ -57,6 +64,11 @@ public sealed class ResNet18CompressionTests(ITestOutputHelper output, ResNet18C
         Assert.Equal(7, int8.Counters["weightBits"]);
         Assert.Equal(0, int8.Counters["floatNodes"]);
         Assert.Empty(report.SessionOptions);
+
+        // Weights rounded by each layer's output error wherever 16 views give enough patches: all but the 7 Convs with a 7x7
+        // output (16 · 49 = 784 patches, fewer than 4 per value of a 576-wide covariance block), which round to nearest.
+        Assert.Equal(15, int8.Counters["roundedByOutputError"]);
+        Assert.Equal(22, int8.Counters["biasCorrected"]);
     }
 
     [Fact]
