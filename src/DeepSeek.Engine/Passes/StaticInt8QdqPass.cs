@@ -21,10 +21,11 @@ namespace DeepSeek.Engine.Passes;
 /// Needs default-domain opset 13 or newer (run <c>opset-upgrade</c> first) and BatchNormalization folded.
 /// Nodes named in <c>floatWeights</c> keep float weights (mixed precision: the most sensitive layers). Given the calibrated
 /// mean of each input channel, a Conv's bias absorbs the mean shift its quantized weights cause (bias correction):
-/// b' = b + Σ (W − Ŵ)·E[x].
+/// b' = b + Σ (W − Ŵ)·E[x]. Given the covariance of a Conv's input patches, its weights round to the grid neighbour that
+/// lowers the layer's output error (<see cref="OutputErrorRounding"/>) before the bias is corrected.
 /// </summary>
 public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictionary<string, ActivationRange> ranges, IReadOnlySet<string>? floatWeights = null,
-    IReadOnlyDictionary<string, float[]>? channelMeans = null) : IGraphPass
+    IReadOnlyDictionary<string, float[]>? channelMeans = null, IReadOnlyDictionary<string, OutputErrorRounding.PatchCovariance>? patchCovariances = null) : IGraphPass
 {
     /// <inheritdoc />
     public string Name => "int8-static";
@@ -134,7 +135,7 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         }
 
         // 3. Weights (per channel) and Conv bias (int32).
-        long weights = 0, nodes = 0, kept = 0, corrected = 0;
+        long weights = 0, nodes = 0, kept = 0, corrected = 0, rounded = 0;
         foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e is { Static: true, Layout: WeightLayout.OutputChannelsFirst or WeightLayout.Columns })).ToArray())
         {
             var entry = OperatorRegistry.Find(node)!;
@@ -157,6 +158,11 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
             var (q, scales) = isConv
                 ? WeightQuantization.PerOuterChannel(values, channels, bits)
                 : WeightQuantization.PerColumn(values, (int)weight.Dims[0], channels, bits);
+            if (isConv && patchCovariances is not null && patchCovariances.TryGetValue(node.Output[0], out var covariance))
+            {
+                OutputErrorRounding.Round(values, scales, q, covariance, WeightQuantization.MaxLevel(bits));
+                rounded++;
+            }
             var weightInput = entry.WeightInput!.Value;
             var weightName = node.Input[weightInput];
             var wq = editor.AddInitializer(weightName + "_quantized", Tensors.Int8(q, [.. weight.Dims]));
@@ -221,7 +227,7 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
         editor.SortTopologically();
         return new PassResult(Name,
             $"{nodes} Conv/MatMul node(s) with {bits}-bit per-channel int8 weights ({weights} values), {kept} kept in float; {parameters.Count} activation(s) quantized to {zeroType.ToString().ToLowerInvariant()}",
-            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["floatNodes"] = kept, ["biasCorrected"] = corrected, ["activations"] = parameters.Count, ["weightBits"] = bits });
+            new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = weights, ["floatNodes"] = kept, ["biasCorrected"] = corrected, ["roundedByOutputError"] = rounded, ["activations"] = parameters.Count, ["weightBits"] = bits });
 
         bool QuantizesOutput(NodeProto node, string output)
         {

@@ -11,7 +11,14 @@ namespace DeepSeek.Engine.Runtime;
 /// <summary>What calibration observed.</summary>
 /// <param name="Ranges">Value name → range.</param>
 /// <param name="ChannelMeans">Value name → mean per channel (axis 1), for values of rank 2 or 4.</param>
-public sealed record CalibrationResult(IReadOnlyDictionary<string, ActivationRange> Ranges, IReadOnlyDictionary<string, float[]> ChannelMeans);
+public sealed record CalibrationResult(IReadOnlyDictionary<string, ActivationRange> Ranges, IReadOnlyDictionary<string, float[]> ChannelMeans)
+{
+    /// <summary>
+    /// Conv output name → the covariance of its input patches (<see cref="OutputErrorRounding"/>), for the Convs whose
+    /// rounding can follow their output error (2-D, one group, constant weights, enough patches).
+    /// </summary>
+    public IReadOnlyDictionary<string, OutputErrorRounding.PatchCovariance> PatchCovariances { get; init; } = new Dictionary<string, OutputErrorRounding.PatchCovariance>(StringComparer.Ordinal);
+}
 
 /// <summary>How activation ranges are taken from the calibration runs.</summary>
 public enum CalibrationMethod
@@ -21,6 +28,13 @@ public enum CalibrationMethod
 
     /// <summary>The 0.01 and 99.99 percentiles of all values seen (clips rare outliers).</summary>
     Percentile,
+
+    /// <summary>
+    /// The range whose uint8/int8 grid gives the least expected squared error over all values seen: rounding noise
+    /// (step² / 12 per value inside the range) against clipping error (the distance to the range's end of each value outside
+    /// it), read from the value's histogram.
+    /// </summary>
+    Mse,
 }
 
 /// <summary>
@@ -58,6 +72,8 @@ public static class Calibrator
         }
 
         using var session = OpenProbe(model, probe);
+        var convolutions = RoundableConvolutions(model, watched);
+        var covariances = new Dictionary<string, OutputErrorRounding.CovarianceBuilder>(StringComparer.Ordinal);
         var minMax = watched.ToDictionary(v => v, _ => (Min: float.PositiveInfinity, Max: float.NegativeInfinity), StringComparer.Ordinal);
         var sums = new Dictionary<string, (double[] Sum, long Count)>(StringComparer.Ordinal);
         for (var i = 0; i < samples.Count; i++)
@@ -80,10 +96,27 @@ public static class Calibrator
                 minMax[name] = (min, max);
                 AddChannelSums(sums, name, value.Shape, data);
             }
+
+            var patches = new List<(OutputErrorRounding.CovarianceBuilder Builder, TensorValue Input)>();
+            foreach (var (output, (input, geometry)) in convolutions)
+            {
+                if (outputs.TryGetValue(input, out var x) && x.Shape is [var batch, var channels, var height, var width] && channels == geometry.Channels)
+                {
+                    if (!covariances.TryGetValue(output, out var builder))
+                    {
+                        covariances[output] = builder = new OutputErrorRounding.CovarianceBuilder(geometry, (int)height, (int)width, samples.Count * (int)batch);
+                    }
+
+                    patches.Add((builder, x));
+                }
+            }
+
+            // Each Conv's covariance is its own: they fill in parallel.
+            Parallel.ForEach(patches, p => p.Builder.Add(p.Input.GetData<float>(), (int)p.Input.Shape[0], (int)p.Input.Shape[2], (int)p.Input.Shape[3]));
         }
 
         var ranges = new Dictionary<string, ActivationRange>(StringComparer.Ordinal);
-        var histograms = method == CalibrationMethod.Percentile ? Histograms(session, samples, watched, minMax, model.DisplayPath, progress) : null;
+        var histograms = method != CalibrationMethod.MinMax ? Histograms(session, samples, watched, minMax, model.DisplayPath, progress) : null;
         foreach (var (name, (min, max)) in minMax)
         {
             if (!float.IsFinite(min) || !float.IsFinite(max))
@@ -91,11 +124,52 @@ public static class Calibrator
                 continue;
             }
 
-            ranges[name] = histograms is null ? new ActivationRange(min, max) : histograms[name].Range(min, max);
+            ranges[name] = histograms is null ? new ActivationRange(min, max)
+                : method == CalibrationMethod.Mse ? histograms[name].LeastSquaredErrorRange(min, max)
+                : histograms[name].Range(min, max);
         }
 
         var means = sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.Select(v => (float)(v / kv.Value.Count)).ToArray(), StringComparer.Ordinal);
-        return new CalibrationResult(ranges, means);
+        var patchCovariances = new Dictionary<string, OutputErrorRounding.PatchCovariance>(StringComparer.Ordinal);
+        foreach (var (output, builder) in covariances)
+        {
+            if (builder.Build() is { } covariance)
+            {
+                patchCovariances[output] = covariance;
+            }
+        }
+
+        return new CalibrationResult(ranges, means) { PatchCovariances = patchCovariances };
+    }
+
+    /// <summary>At most this many covariance values (floats) are held for the Convs' patch covariances; the largest Convs are left
+    /// to round to nearest beyond it.</summary>
+    private const long MaxCovarianceValues = 64L << 20;
+
+    /// <summary>Conv output → its input value and geometry, for the Convs whose weights can be rounded by output error.</summary>
+    private static Dictionary<string, (string Input, OutputErrorRounding.ConvGeometry Geometry)> RoundableConvolutions(OnnxModel model, string[] watched)
+    {
+        var values = watched.ToHashSet(StringComparer.Ordinal);
+        var constants = model.Proto.Graph.Initializer.ToDictionary(i => i.Name, StringComparer.Ordinal);
+        var result = new Dictionary<string, (string, OutputErrorRounding.ConvGeometry)>(StringComparer.Ordinal);
+        long held = 0;
+        var candidates = model.Proto.Graph.Node
+            .Where(n => n.OpType == "Conv" && n.Input.Count >= 2 && values.Contains(n.Input[0]) && n.Output.Count > 0 && n.Output[0].Length > 0 && constants.ContainsKey(n.Input[1]))
+            .Select(n => (Node: n, Geometry: OutputErrorRounding.Geometry(n, constants[n.Input[1]].Dims)))
+            .Where(c => c.Geometry is not null)
+            .OrderBy(c => OutputErrorRounding.PatchCovariance.Values(c.Geometry!));
+        foreach (var (node, geometry) in candidates)
+        {
+            held += OutputErrorRounding.PatchCovariance.Values(geometry!);
+            if (held > MaxCovarianceValues)
+            {
+                break;
+            }
+
+            result[node.Output[0]] = (node.Input[0], geometry!);
+        }
+
+        return result;
     }
 
     private static void AddChannelSums(Dictionary<string, (double[] Sum, long Count)> sums, string name, IReadOnlyList<long> shape, float[] data)
@@ -211,6 +285,93 @@ public static class Calibrator
         /// <summary>The range clipped at the percentile, per side.</summary>
         public ActivationRange Range(float min, float max)
             => new(min < 0 ? min * Cut(negative, negatives) : min, max > 0 ? max * Cut(positive, positives) : max);
+
+        /// <summary>The range, each end on a bin edge, that minimizes the expected squared quantization error (see <see cref="CalibrationMethod.Mse"/>).</summary>
+        public ActivationRange LeastSquaredErrorRange(float min, float max)
+        {
+            var low = min < 0 && negatives > 0 ? new Side(negative, -min) : null;
+            var high = max > 0 && positives > 0 ? new Side(positive, max) : null;
+            var (i, j) = BestCuts(high, low, positives + negatives);
+            return new ActivationRange(low is null ? min : -low.Edge(j), high is null ? max : high.Edge(i));
+        }
+    }
+
+    /// <summary>
+    /// Bins i (of the positive side) and j (of the negative side) that cut the range with the least expected squared error:
+    /// the values inside the range carry uniform rounding noise of step² / 12 (step = range / 255), those beyond a cut the
+    /// squared distance from their bin's centre to the cut. Values exactly 0 (a ReLU's) are exact and not counted. A search on
+    /// a grid of every 8th edge, then every edge around the best.
+    /// </summary>
+    internal static (int High, int Low) BestCuts(Side? high, Side? low, long total)
+    {
+        double Error(int i, int j)
+        {
+            var hi = high?.Edge(i) ?? 0;
+            var lo = low?.Edge(j) ?? 0;
+            var step = (hi + lo) / 255.0;
+            var (clippedHigh, countHigh) = high?.Clipped(i) ?? (0, 0);
+            var (clippedLow, countLow) = low?.Clipped(j) ?? (0, 0);
+            return clippedHigh + clippedLow + ((total - countHigh - countLow) * step * step / 12.0);
+        }
+
+        var iRange = high is null ? (From: Bins, To: Bins) : (From: 1, To: Bins);
+        var jRange = low is null ? (From: Bins, To: Bins) : (From: 1, To: Bins);
+        (int I, int J, double E) best = (Bins, Bins, Error(Bins, Bins));
+        void Search(int i0, int i1, int j0, int j1, int stride)
+        {
+            for (var i = Math.Max(iRange.From, i0); i <= Math.Min(iRange.To, i1); i += stride)
+            {
+                for (var j = Math.Max(jRange.From, j0); j <= Math.Min(jRange.To, j1); j += stride)
+                {
+                    var e = Error(i, j);
+                    if (e < best.E)
+                    {
+                        best = (i, j, e);
+                    }
+                }
+            }
+        }
+
+        const int Coarse = 8;
+        Search(Coarse, Bins, Coarse, Bins, Coarse);
+        var (ci, cj) = (best.I, best.J);
+        Search(ci - Coarse, ci + Coarse, cj - Coarse, cj + Coarse, 1);
+        return (best.I, best.J);
+    }
+
+    /// <summary>One side (positive values, or the magnitudes of negative ones) of a value's histogram: <see cref="Bins"/> bins over
+    /// [0, extent], with suffix sums that give the clipping error of any cut in constant time.</summary>
+    internal sealed class Side
+    {
+        private readonly double width;
+        private readonly double[] count;
+        private readonly double[] sum;
+        private readonly double[] squares;
+
+        public Side(long[] histogram, double extent)
+        {
+            width = extent / histogram.Length;
+            count = new double[histogram.Length + 1];
+            sum = new double[histogram.Length + 1];
+            squares = new double[histogram.Length + 1];
+            for (var b = histogram.Length - 1; b >= 0; b--)
+            {
+                var centre = (b + 0.5) * width;
+                count[b] = count[b + 1] + histogram[b];
+                sum[b] = sum[b + 1] + (histogram[b] * centre);
+                squares[b] = squares[b + 1] + (histogram[b] * centre * centre);
+            }
+        }
+
+        /// <summary>The upper edge of bin <paramref name="bins"/> − 1: the range end that keeps the first <paramref name="bins"/> bins.</summary>
+        public float Edge(int bins) => (float)(bins * width);
+
+        /// <summary>Σ n·(centre − edge)² and Σ n over the bins beyond the first <paramref name="bins"/>.</summary>
+        public (double Error, double Count) Clipped(int bins)
+        {
+            var edge = bins * width;
+            return (Math.Max(0, squares[bins] - (2 * edge * sum[bins]) + (edge * edge * count[bins])), count[bins]);
+        }
     }
 
     private static float Cut(long[] histogram, long total)
