@@ -183,7 +183,9 @@ public static class Compressor
                 }
             }
 
-            if (recipe == Recipe.Int8Static && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
+            // Only where dynamic INT8 is a rival: without convolutions (attention models, MLPs), dynamic quantizes every MatMul a
+            // static model would; a conv net's convolutions have no dynamic form, so static is its only int8 one.
+            if (recipe == Recipe.Int8Static && !Operators.OperatorRegistry.HasConvolution(source.Proto.Graph) && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
             {
                 CheckFasterThanDynamic(request, source, samples, temporary, sessionOptions, evaluation, timings, progress, cancellationToken);
             }
@@ -267,6 +269,9 @@ public static class Compressor
         }
     }
 
+    /// <summary>Below this time per sample (both forms) the call's overhead decides, not the kernels: static is not refused for speed.</summary>
+    public const double MinComparableMs = 1.0;
+
     /// <summary>Static INT8 must run in at most this fraction of dynamic INT8's time (a clear gain, not timing noise).</summary>
     public const double StaticSpeedMargin = 0.95;
 
@@ -300,7 +305,7 @@ public static class Compressor
             var (dynamicMs, staticMs) = Latency.Interleaved(dynamicPath, null, staticPath, sessionOptions, samples);
             timings["latencyDynamicMs"] = dynamicMs;
             timings["latencyStaticMs"] = staticMs;
-            if (staticMs > dynamicMs * StaticSpeedMargin)
+            if (staticMs > dynamicMs * StaticSpeedMargin && Math.Max(staticMs, dynamicMs) >= MinComparableMs)
             {
                 var figures = string.Join("; ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: " + (o.PooledCosine is { } pooled
                     ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"pooled cosine {pooled:0.####}")
