@@ -43,6 +43,14 @@ public static class Compressor
             throw new DeepSeekException(DiagnosticIds.OutputIsInput, request.Output, "is the source model", "write the compressed model to another path");
         }
 
+        // The output's external data goes to <output>.data: that must not be one of the source's data files either.
+        var sourceData = source.Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Select(f => Path.GetFullPath(Path.Combine(source.BaseDirectory ?? "", f)));
+        if (sourceData.Contains(output + ".data", StringComparer.Ordinal))
+        {
+            throw new DeepSeekException(DiagnosticIds.OutputIsInput, request.Output, $"would write its external data over the source's {Names.Quote(Path.GetFileName(output) + ".data")}",
+                "write the compressed model to another path or folder");
+        }
+
         var data = request.CalibrationFolder is null ? null : DataSet.Load(request.CalibrationFolder, source.Graph.Inputs);
         var samples = data is null
             ? RandomInputs.Create(source, RandomSamples, seed: 1, request.Dims)

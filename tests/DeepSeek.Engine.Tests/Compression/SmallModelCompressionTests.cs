@@ -129,6 +129,25 @@ public sealed class SmallModelCompressionTests
         var e = Assert.Throws<DeepSeekException>(() => Compressor.Run(new CompressionRequest { Input = model, Output = model, Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"), Quantize = "fp16" }));
         Assert.Equal("DSB0041", e.Id);
     }
+
+    /// <summary>The compressed model's external data goes to &lt;output&gt;.data: when that is the source's own data file, the
+    /// compression is refused before anything is written (else the source's weights would be overwritten).</summary>
+    [Fact]
+    public void The_outputs_data_file_cannot_be_the_sources()
+    {
+        using var temp = new TempDirectory();
+        var source = temp.File("a.onnx");
+        DeepSeek.Onnx.IO.ModelReader.Read(TestAssets.MnistMlp).Save(source,
+            new DeepSeek.Onnx.IO.ModelWriteOptions { ExternalData = DeepSeek.Onnx.IO.ExternalDataMode.SeparateFile, ExternalDataFileName = "b.onnx.data" });
+        var before = File.ReadAllBytes(temp.File("b.onnx.data"));
+
+        var e = Assert.Throws<DeepSeekException>(() => Compressor.Run(new CompressionRequest { Input = source, Output = temp.File("b.onnx"), Profile = ProfileCatalog.BuiltIn.Get("x64-avx2"), Quantize = "int8-dynamic" }));
+
+        Assert.Equal("DSB0041", e.Id);
+        Assert.Contains("would write its external data over the source's 'b.onnx.data'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(temp.File("b.onnx.data")));
+        Assert.False(File.Exists(temp.File("b.onnx")));
+    }
 }
 
 public sealed class AutoRecipeTests
