@@ -156,13 +156,21 @@ public sealed class EmbedTests(ITestOutputHelper log)
                 action();
             }
 
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < Calls; i++)
+            // The least of 5 rounds: a one-off allocation inside a round (seen again under the parallel load of the whole suite:
+            // 7.1 KB in one round of 20 calls) is not what a call costs in steady state; a per-call allocation is in every round.
+            var least = long.MaxValue;
+            for (var round = 0; round < 5; round++)
             {
-                action();
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < Calls; i++)
+                {
+                    action();
+                }
+
+                least = Math.Min(least, (GC.GetAllocatedBytesForCurrentThread() - before) / Calls);
             }
 
-            return (GC.GetAllocatedBytesForCurrentThread() - before) / Calls;
+            return least;
         }
     }
 
