@@ -44,8 +44,7 @@ public static class Compressor
         }
 
         // The output's external data goes to <output>.data: that must not be one of the source's data files either.
-        var sourceData = source.Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Select(f => Path.GetFullPath(Path.Combine(source.BaseDirectory ?? "", f)));
-        if (sourceData.Contains(output + ".data", StringComparer.Ordinal))
+        if (source.ExternalDataPaths().Contains(output + ".data", StringComparer.Ordinal))
         {
             throw new DeepSeekException(DiagnosticIds.OutputIsInput, request.Output, $"would write its external data over the source's {Names.Quote(Path.GetFileName(output) + ".data")}",
                 "write the compressed model to another path or folder");
@@ -338,8 +337,8 @@ public static class Compressor
     }
 
     /// <summary>The source's bytes: its .onnx file and the external data files it names.</summary>
-    private static long SourceBytes(OnnxModel source) => new FileInfo(source.SourcePath!).Length + source.Graph.Weights().Select(w => w.ExternalFile).OfType<string>()
-        .Distinct(StringComparer.Ordinal).Select(f => Path.Combine(source.BaseDirectory ?? "", f)).Where(File.Exists).Sum(f => new FileInfo(f).Length);
+    private static long SourceBytes(OnnxModel source)
+        => new FileInfo(source.SourcePath!).Length + source.ExternalDataPaths().Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
     /// <summary>DSB0080 when the written model (with its external data) is not smaller than the source (with its own).</summary>
     private static void CheckSmaller(CompressionRequest request, Recipe recipe, OnnxModel source, string written, string? externalData)

@@ -85,12 +85,7 @@ public static class ModelManifest
     }
 
     /// <summary>The external data files <paramref name="model"/> names (full paths, in name order; empty for a self-contained model).</summary>
-    public static IReadOnlyList<string> ExternalDataFiles(string model)
-    {
-        var read = DeepSeek.Onnx.IO.ModelReader.Read(model);
-        return read.Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Distinct(StringComparer.Ordinal)
-            .Select(f => Path.GetFullPath(Path.Combine(read.BaseDirectory ?? ".", f))).Order(StringComparer.Ordinal).ToArray();
-    }
+    public static IReadOnlyList<string> ExternalDataFiles(string model) => DeepSeek.Onnx.IO.ModelReader.Read(model).ExternalDataPaths();
 
     /// <summary><c>sha256:</c> and the hex SHA-256 of a file.</summary>
     public static string Hash(string file)

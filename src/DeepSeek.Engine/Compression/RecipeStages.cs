@@ -69,14 +69,10 @@ internal static class RecipeStages
                 }
 
                 var clock = Stopwatch.StartNew();
-                var editor = new DeepSeek.Engine.Graph.GraphEditor(run.Working.Proto.Graph);
                 var widths = new Dictionary<string, int>(StringComparer.Ordinal);
-                foreach (var node in run.Working.Proto.Graph.Node.Where(n => Operators.OperatorRegistry.Is(n, e => e is { Int4: true, Layout: Operators.WeightLayout.Columns })))
+                foreach (var (node, weight) in Int4BlockPass.Targets(new DeepSeek.Engine.Graph.GraphEditor(run.Working.Proto.Graph)))
                 {
-                    if (Operators.OperatorRegistry.Weight(node, editor) is { } weight && weight.Dims[0] * weight.Dims[1] >= Int4BlockPass.MinElements)
-                    {
-                        widths[node.Input[0]] = (int)weight.Dims[0];
-                    }
+                    widths[node.Input[0]] = (int)weight.Dims[0];
                 }
 
                 // The first half of the samples (all of one): verification then also runs on samples GPTQ never fitted.

@@ -41,14 +41,8 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
         var editor = new GraphEditor(model.Proto.Graph);
         long nodes = 0, values = 0, gptq = 0;
         var factors = new Dictionary<string, (float[] Upper, bool[] Dead)>(StringComparer.Ordinal);
-        foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e is { Int4: true, Layout: WeightLayout.Columns })).ToArray())
+        foreach (var (node, weight) in Targets(editor))
         {
-            var weight = OperatorRegistry.Weight(node, editor);
-            if (weight is null || weight.Dims[0] * weight.Dims[1] < MinElements)
-            {
-                continue;
-            }
-
             int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
             var matrix = Tensors.ReadFloats(weight, model);
             byte[] packed;
@@ -105,44 +99,22 @@ public sealed class Int4BlockPass(int blockSize = 32, bool symmetric = false, in
             new Dictionary<string, long> { ["nodes"] = nodes, ["weights"] = values, ["blockSize"] = blockSize, ["symmetric"] = symmetric ? 1 : 0, ["gptq"] = gptq });
     }
 
+    /// <summary>The MatMuls this pass rewrites, with their constant weight B [K, N] (at least <see cref="MinElements"/> values).</summary>
+    public static IReadOnlyList<(NodeProto Node, TensorProto Weight)> Targets(GraphEditor editor)
+    {
+        ArgumentNullException.ThrowIfNull(editor);
+        return editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e is { Int4: true, Layout: WeightLayout.Columns }))
+            .Select(n => (Node: n, Weight: OperatorRegistry.Weight(n, editor)))
+            .Where(t => t.Weight is not null && t.Weight.Dims[0] * t.Weight.Dims[1] >= MinElements)
+            .Select(t => (t.Node, t.Weight!)).ToArray();
+    }
+
     /// <summary>
     /// Packs B [K, N] (row-major) as MatMulNBits wants it: for each column n, for each block of K, blockSize/2 bytes with two
     /// 4-bit values each (low nibble first); scales [N × blocks]; zero points (asymmetric) packed two per byte, per column.
-    /// Rows past K in the last block are zero.
+    /// Rows past K in the last block are zero (the block's zero point). Each block is rounded to nearest, with its scale and
+    /// zero point chosen by error: <see cref="Gptq.Quantize"/> without its factor.
     /// </summary>
     public static (byte[] Packed, float[] Scales, byte[]? ZeroPoints) Quantize(ReadOnlySpan<float> matrix, int k, int n, int blockSize, bool symmetric)
-    {
-        var blocks = (k + blockSize - 1) / blockSize;
-        var packed = new byte[n * blocks * (blockSize / 2)];
-        var scales = new float[n * blocks];
-        var zeroBytesPerColumn = (blocks + 1) / 2;
-        var zeroPoints = symmetric ? null : new byte[n * zeroBytesPerColumn];
-        var block = new float[blockSize];
-        for (var column = 0; column < n; column++)
-        {
-            for (var b = 0; b < blocks; b++)
-            {
-                for (var j = 0; j < blockSize; j++)
-                {
-                    var row = (b * blockSize) + j;
-                    block[j] = row < k ? matrix[(row * n) + column] : 0f;
-                }
-
-                var (scale, zero) = BlockRange.Choose(block, 15, symmetric);
-                scales[(column * blocks) + b] = scale;
-                if (zeroPoints is not null)
-                {
-                    zeroPoints[(column * zeroBytesPerColumn) + (b / 2)] |= (byte)(zero << (4 * (b % 2)));
-                }
-
-                var offset = ((column * blocks) + b) * (blockSize / 2);
-                for (var j = 0; j < blockSize; j++)
-                {
-                    packed[offset + (j / 2)] |= (byte)(BlockRange.Code(block[j], (scale, zero), 15) << (4 * (j % 2)));
-                }
-            }
-        }
-
-        return (packed, scales, zeroPoints);
-    }
+        => Gptq.Quantize(matrix, k, n, upper: null, dead: null, blockSize, symmetric);
 }

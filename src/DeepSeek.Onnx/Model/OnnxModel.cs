@@ -67,6 +67,11 @@ public sealed class OnnxModel
     /// <summary>Whether the model keeps any tensor in external files.</summary>
     public bool HasExternalData => Graph.Weights().Any(w => w.Location == WeightLocation.External || w.ExternalFile is not null);
 
+    /// <summary>The full paths of the external data files the model's tensors name (distinct, in name order; the reader has
+    /// checked that each lies inside the model's folder). Empty for a self-contained model.</summary>
+    public IReadOnlyList<string> ExternalDataPaths() => Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Distinct(StringComparer.Ordinal)
+        .Select(f => Path.GetFullPath(Path.Combine(BaseDirectory ?? ".", f))).Order(StringComparer.Ordinal).ToArray();
+
     /// <summary>Reads and validates a model file. See <see cref="ModelReader.Read"/>.</summary>
     public static OnnxModel Load(string path, ModelReadOptions? options = null) => ModelReader.Read(path, options);
 

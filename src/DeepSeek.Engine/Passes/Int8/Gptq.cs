@@ -90,11 +90,15 @@ internal static class Gptq
         return upper;
     }
 
-    /// <summary>Quantizes B [K, N] (row-major) into MatMulNBits' layout (as <see cref="Int4BlockPass.Quantize"/>), GPTQ-style.</summary>
-    public static (byte[] Packed, float[] Scales, byte[]? ZeroPoints) Quantize(ReadOnlySpan<float> matrix, int k, int n, float[] upper, bool[] dead, int blockSize, bool symmetric)
+    /// <summary>
+    /// Quantizes B [K, N] (row-major) into MatMulNBits' layout (see <see cref="Int4BlockPass.Quantize"/>), GPTQ-style with the
+    /// factor <paramref name="upper"/> of <see cref="InverseFactor"/>; without one (null) no error is spread and each block is
+    /// rounded to nearest. Rows past K in the last block hold the block's zero point.
+    /// </summary>
+    public static (byte[] Packed, float[] Scales, byte[]? ZeroPoints) Quantize(ReadOnlySpan<float> matrix, int k, int n, float[]? upper, bool[]? dead, int blockSize, bool symmetric)
     {
         var w = matrix.ToArray();
-        for (var r = 0; r < k; r++)
+        for (var r = 0; r < k && dead is not null; r++)
         {
             if (dead[r])
             {
@@ -128,17 +132,23 @@ internal static class Gptq
                 }
             }
 
-            for (var j = 0; j < blockSize && (b * blockSize) + j < k; j++)
+            for (var j = 0; j < blockSize; j++)
             {
                 var r = (b * blockSize) + j;
-                var row = w.AsSpan(r * n, n);
-                var d = upper[(r * k) + r];
+                var row = r < k ? w.AsSpan(r * n, n) : default;
+                var d = upper is not null && r < k ? upper[(r * k) + r] : 1f;
                 for (var c = 0; c < n; c++)
                 {
                     var p = parameters[c];
-                    var q = BlockRange.Code(row[c], p, 15);
+                    var value = r < k ? row[c] : 0f;
+                    var q = BlockRange.Code(value, p, 15);
                     packed[(((c * blocks) + b) * (blockSize / 2)) + (j / 2)] |= (byte)(q << (4 * (j % 2)));
-                    error[c] = (row[c] - ((q - p.ZeroPoint) * p.Scale)) / d;
+                    error[c] = (value - ((q - p.ZeroPoint) * p.Scale)) / d;
+                }
+
+                if (upper is null || r >= k)
+                {
+                    continue;
                 }
 
                 // The rows not yet quantized absorb the error: W[i, :] -= U[r, i] · error.
