@@ -9,8 +9,9 @@ namespace DeepSeek.Engine.Passes;
 /// <summary>
 /// INT4 block-wise weights for MatMul: each constant weight matrix B [K, N] becomes ONNX Runtime's
 /// <c>com.microsoft.MatMulNBits</c> (bits 4): per output column, K is cut into blocks of 32, 64 or 128 values, each block
-/// with its own scale (and, asymmetric, its own 4-bit zero point), chosen by error (<see cref="BlockRange"/>). Activations stay float; the weights take an eighth
-/// of their float size plus the scales.
+/// with its own scale (and, asymmetric, its own 4-bit zero point), chosen by error (<see cref="BlockRange"/>), or by GPTQ given
+/// the inputs' moments. Activations stay float in the graph; the kernel quantizes them per block at run time when the
+/// accuracy level is 4 (int8 compute). The weights take an eighth of their float size plus the scales.
 /// </summary>
 /// <param name="blockSize">Values per block: 16, 32, 64 or 128.</param>
 /// <param name="symmetric">Symmetric blocks (zero point 8, no zero-point tensor) rather than min/max blocks.</param>
