@@ -46,6 +46,9 @@ namespace DeepSeek.Build.Tasks
         /// <summary>The content-hash cache folder.</summary>
         public string CacheDirectory { get; set; } = "";
 
+        /// <summary>The memory the engine may use (<c>DeepSeekMaxMemory</c>, such as <c>3GB</c>; <c>--max-memory</c>); empty: half the machine's.</summary>
+        public string MaxMemory { get; set; } = "";
+
         /// <summary>Where the JSON report goes.</summary>
         public string Report { get; set; } = "";
 
@@ -73,6 +76,7 @@ namespace DeepSeek.Build.Tasks
                 AddIfSet(args, "--calibration", Calibration);
                 AddIfSet(args, "--accuracy-budget", AccuracyBudget);
                 AddIfSet(args, "--cache", CacheDirectory);
+                AddIfSet(args, "--max-memory", MaxMemory);
                 AddIfSet(args, "--report", Report);
                 AddIfSet(args, "--html-report", HtmlReport);
                 foreach (var kind in ModelTask.Split(ListSeparators, System.StringSplitOptions.RemoveEmptyEntries))

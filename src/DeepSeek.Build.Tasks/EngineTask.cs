@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
@@ -99,6 +100,15 @@ namespace DeepSeek.Build.Tasks
             var file = match.Groups["file"].Value;
             Log.LogError("DeepSeek", id, null, ProductLinks.DiagnosticHelp(id),
                 File.Exists(file) || Directory.Exists(file) ? file : SubjectFile, 0, 0, 0, 0, match.Groups["message"].Value);
+        }
+
+        private const string ProgressLines = "DEEPSEEK_PROGRESS=lines";
+
+        /// <summary>The engine reports progress (per tensor, per sample) as lines, logged at low importance (<c>-v:detailed</c>).</summary>
+        public override bool Execute()
+        {
+            EnvironmentVariables = (EnvironmentVariables ?? Array.Empty<string>()).Append(ProgressLines).ToArray();
+            return base.Execute();
         }
 
         /// <inheritdoc />

@@ -19,12 +19,16 @@ public static class DeepSeekCli
     /// <summary>Exit code of an invalid command line.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Parses <paramref name="args"/> and runs the verb, writing to the given writers.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive = false)
+    /// <summary>The environment variable that asks for progress as lines (<c>lines</c>) even when stderr is redirected.</summary>
+    public const string ProgressVariable = "DEEPSEEK_PROGRESS";
+
+    /// <summary>Parses <paramref name="args"/> and runs the verb, writing to the given writers; progress goes to
+    /// <paramref name="error"/> on one rewritten line when <paramref name="interactive"/>, as lines when <paramref name="progressLines"/>.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive = false, bool progressLines = false)
     {
         ArgumentNullException.ThrowIfNull(args);
         var profilesFile = new Option<string?>("--profiles-file") { Description = "A JSON file of extra hardware profiles.", Recursive = true };
-        var progress = new ProgressWriter(error, interactive);
+        var progress = new ProgressWriter(error, interactive, progressLines);
         var root = new RootCommand("DeepSeek for .NET: inspect, compress and verify ONNX models for a target device.")
         {
             profilesFile,

@@ -37,8 +37,9 @@ public sealed class ExternalDataBuildTests
     {
         using var app = App();
         var sourceBytes = (File.ReadAllBytes(app.File("Models/mnist-mlp.onnx")), File.ReadAllBytes(app.File("Models/mnist-mlp.onnx.data")));
-        var (code, log) = app.Dotnet("build", "-v:n");
+        var (code, log) = app.Dotnet("build", "-v:d");
         Assert.True(code == 0, log);
+        Assert.Contains("progress: evaluating 1/", log, StringComparison.Ordinal); // the engine's progress, in the build log at -v:d
 
         var shipped = app.File("bin/Debug/net10.0/Models/mnist-mlp.onnx");
         Assert.True(File.Exists(shipped + ".data"), log);

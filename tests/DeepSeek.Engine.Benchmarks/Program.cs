@@ -11,7 +11,10 @@ if (args.Contains("--incremental-build"))
 if (args.Contains("--decoder-sizes"))
 {
     var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
-    return DecoderSizes.Run(repository, args.SkipWhile(a => a != "--decoder-sizes").Skip(1).ToList());
+    var rest = args.SkipWhile(a => a != "--decoder-sizes").Skip(1).ToList();
+    var memory = rest.IndexOf("--max-memory") is var at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
+    var recipes = rest.IndexOf("--recipes") is var r and >= 0 && r + 1 < rest.Count ? rest[r + 1].Split(',') : null;
+    return DecoderSizes.Run(repository, rest.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList(), memory, recipes);
 }
 
 if (args.Contains("--compress-times"))

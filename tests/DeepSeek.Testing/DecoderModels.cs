@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DeepSeek.Onnx.IO;
 using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
@@ -42,7 +43,8 @@ public sealed record DecoderShape(string Name, int Vocabulary, int Width, int La
 public static class DecoderModels
 {
     /// <summary>Writes <paramref name="shape"/>'s model as <c>&lt;name&gt;.onnx</c> + <c>.onnx.data</c> in <paramref name="folder"/>
-    /// unless it is there already; returns the model's path.</summary>
+    /// unless it is there already; returns the model's path. Each weight is generated and written to the data file in turn, so
+    /// a model larger than memory (the 7B shape: 27 GB) is written with one tensor in memory at a time; the model file comes last.</summary>
     public static string Write(DecoderShape shape, string folder, int seed = 7)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -53,21 +55,35 @@ public static class DecoderModels
         }
 
         Directory.CreateDirectory(folder);
-        new OnnxModel(Build(shape, seed)).Save(path, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = Path.GetFileName(path) + ".data" });
+        File.Delete(path + ".data"); // a generation cut short
+        using (var data = new ExternalDataFile(path + ".data"))
+        {
+            var built = new OnnxModel(Build(shape, seed, data), path, folder) { OutputData = data };
+            built.Save(path, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = data.Name });
+        }
+
         return path;
     }
 
-    /// <summary>The model in memory (weights inline; <see cref="Write"/> moves them to external data).</summary>
-    public static ModelProto Build(DecoderShape shape, int seed = 7)
+    /// <summary>The model; its large weights go to <paramref name="data"/> as they are made.</summary>
+    private static ModelProto Build(DecoderShape shape, int seed, ExternalDataFile data)
     {
-        ArgumentNullException.ThrowIfNull(shape);
         int d = shape.Width, h = shape.Heads, dh = shape.Width / shape.Heads;
         var b = new ModelBuilder(8, 17, "DeepSeek.Testing decoder").Input("input_ids", "batch", "sequence");
         b.Graph.Input[0].Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Int64;
         var seeds = seed;
-        float[] Weights(long count, float scale) => ModelBuilder.Random(checked((int)count), seeds++, scale);
+        ModelBuilder Weight(string name, long rows, long columns, float scale)
+        {
+            var values = ModelBuilder.Random(checked((int)(rows * columns)), seeds++, scale);
+            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+            tensor.Dims.Add(rows);
+            tensor.Dims.Add(columns);
+            data.Append(tensor, MemoryMarshal.AsBytes(values.AsSpan()));
+            b.Graph.Initializer.Add(tensor);
+            return b;
+        }
 
-        b.Initializer("embed", Weights((long)shape.Vocabulary * d, 1f), shape.Vocabulary, d)
+        Weight("embed", shape.Vocabulary, d, 1f)
             .Node("Gather", ["embed", "input_ids"], ["x_0"]);
 
         // The causal mask: 0 on and below the diagonal, -10000 above, cut to [sequence, sequence].
@@ -100,7 +116,7 @@ public static class DecoderModels
             Norm(b, P("norm1"), x, d);
             foreach (var w in new[] { "q", "k", "v" })
             {
-                b.Initializer(P("w" + w), Weights((long)d * d, small), d, d)
+                Weight(P("w" + w), d, d, small)
                     .Node("MatMul", [P("norm1"), P("w" + w)], [P(w)])
                     .Node("Reshape", [P(w), "heads_shape"], [P(w + "_heads")])
                     .Node("Transpose", [P(w + "_heads")], [P(w + "_t")], "", Ints("perm", w == "k" ? new long[] { 0, 2, 3, 1 } : new long[] { 0, 2, 1, 3 }));
@@ -112,14 +128,14 @@ public static class DecoderModels
                 .Node("Softmax", [P("masked")], [P("probs")], "", Int("axis", -1))
                 .Node("MatMul", [P("probs"), P("v_t")], [P("context")])
                 .Node("Transpose", [P("context")], [P("context_t")], "", Ints("perm", 0, 2, 1, 3))
-                .Node("Reshape", [P("context_t"), "merged_shape"], [P("merged")])
-                .Initializer(P("wo"), Weights((long)d * d, small), d, d)
+                .Node("Reshape", [P("context_t"), "merged_shape"], [P("merged")]);
+            Weight(P("wo"), d, d, small)
                 .Node("MatMul", [P("merged"), P("wo")], [P("attention")])
                 .Node("Add", [x, P("attention")], [P("x_mid")]);
             Norm(b, P("norm2"), P("x_mid"), d);
-            b.Initializer(P("w_gate"), Weights((long)d * shape.Ffn, small), d, shape.Ffn)
-                .Initializer(P("w_up"), Weights((long)d * shape.Ffn, small), d, shape.Ffn)
-                .Initializer(P("w_down"), Weights((long)shape.Ffn * d, 1.5f / MathF.Sqrt(shape.Ffn)), shape.Ffn, d)
+            Weight(P("w_gate"), d, shape.Ffn, small);
+            Weight(P("w_up"), d, shape.Ffn, small);
+            Weight(P("w_down"), shape.Ffn, d, 1.5f / MathF.Sqrt(shape.Ffn))
                 .Node("MatMul", [P("norm2"), P("w_gate")], [P("gate")])
                 .Node("Sigmoid", [P("gate")], [P("gate_sigmoid")])
                 .Node("Mul", [P("gate"), P("gate_sigmoid")], [P("silu")])

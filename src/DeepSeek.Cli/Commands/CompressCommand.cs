@@ -23,7 +23,7 @@ internal static class CompressCommand
         var prune = new Option<string?>("--prune") { Description = "Fraction of weights to prune (not available yet)." };
         var pruneMode = new Option<string?>("--prune-mode") { Description = "magnitude, channel-l1 or channel-l2 (not available yet)." };
         var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
-        var block = new Option<int>("--int4-block") { Description = "INT4: values per block (32, 64 or 128).", DefaultValueFactory = _ => 32 };
+        var block = new Option<int?>("--int4-block") { Description = "INT4: values per block (32, 64 or 128); default 32, 128 for models of 1B parameters or more." };
         var symmetric = new Option<bool>("--int4-symmetric") { Description = "INT4: symmetric blocks (no zero points)." };
         var int4Method = new Option<string>("--int4-method") { Description = "INT4: gptq (errors weighed by the calibration data's layer inputs), rtn (each block rounded to nearest) or auto (gptq with --calibration, else rtn).", DefaultValueFactory = _ => "auto" };
         var budget = new Option<string?>("--accuracy-budget")
@@ -39,10 +39,14 @@ internal static class CompressCommand
             Description = "Without --calibration: a symbolic input dimension's size for the random samples, as name=size (repeatable; docs/recipes.md).",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var maxMemory = new Option<string?>("--max-memory")
+        {
+            Description = "Memory the engine may use, such as 3GB (default: half this machine's): larger models are run and verified block by block.",
+        };
         var cache = new Option<string?>("--cache") { Description = "A folder of compressed models keyed by content; a hit skips compression." };
         var command = new Command("compress", "Compress a model for a hardware profile, verify it in ONNX Runtime and write it atomically.")
         {
-            model, outputPath, profile, quantize, calibration, method, block, symmetric, int4Method, prune, pruneMode, sparsity, budget, report, htmlReport, manifest, cache, dim,
+            model, outputPath, profile, quantize, calibration, method, block, symmetric, int4Method, prune, pruneMode, sparsity, budget, report, htmlReport, manifest, cache, dim, maxMemory,
         };
         kinds.AddTo(command);
 
@@ -89,6 +93,7 @@ internal static class CompressCommand
                     ReportPath = parse.GetValue(report),
                     HtmlReportPath = parse.GetValue(htmlReport),
                     Dims = dims,
+                    MaxMemory = parse.GetValue(maxMemory) is { } memory ? MemoryBudget.Parse(memory) : null,
                 };
                 var cacheFolder = parse.GetValue(cache) is { } folder ? new CompressionCache(folder) : null;
                 var key = cacheFolder is null ? null : CompressionCache.Key(request);

@@ -28,14 +28,17 @@ public sealed record CompressionRequest
     /// <summary>At most this many calibration samples are used (the first ones, in name order).</summary>
     public int MaxCalibrationSamples { get; init; } = 256;
 
-    /// <summary>INT4: values per block (16, 32, 64 or 128).</summary>
-    public int Int4BlockSize { get; init; } = 32;
+    /// <summary>INT4: values per block (16, 32, 64 or 128); null: <see cref="Passes.Int4BlockPass.DefaultBlockSize"/> for the model.</summary>
+    public int? Int4BlockSize { get; init; }
 
     /// <summary>INT4: symmetric blocks (no zero points) instead of min/max blocks.</summary>
     public bool Int4Symmetric { get; init; }
 
     /// <summary>INT4: how blocks are rounded (GPTQ with calibration data by default).</summary>
     public Int4Method Int4Method { get; init; } = Int4Method.Auto;
+
+    /// <summary>The memory the engine may use (<see cref="MemoryBudget"/>); null: <see cref="MemoryBudget.FromMachine"/>.</summary>
+    public long? MaxMemory { get; init; }
 
     /// <summary>The accuracy budget, read per output kind; <see cref="AccuracyBudget.Default"/> unless given; null only when the
     /// user opted out (<c>none</c>): measured and reported, never enforced.</summary>

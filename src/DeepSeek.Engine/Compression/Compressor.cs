@@ -84,10 +84,43 @@ public static class Compressor
     private static CompressionReport Attempt(Recipe recipe, CompressionRequest request, OnnxModel source, string output,
         Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
     {
+        var directory = Path.GetDirectoryName(output)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new DeepSeekException(DiagnosticIds.WriteFailed, request.Output, "the output folder does not exist");
+        }
+
+        // A hidden folder beside the output holds the model (and its external data, under the final names its location field
+        // gives) until it is verified; then both move into place, data first. A model with external data writes its new
+        // tensors straight into that data file as the passes make them (its weight store): no quantized weight stays in memory.
+        var staging = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify");
+        Directory.CreateDirectory(staging);
+        var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
+        try
+        {
+            if (source.HasExternalData)
+            {
+                // A name no source tensor can name (the source may keep its data in a file called <output>.data elsewhere):
+                // saving the model moves it to <output>.data in the staging folder.
+                working.OutputData = new ExternalDataFile(Path.Combine(staging, $".{Guid.NewGuid():N}.data"));
+            }
+
+            return CompressAndVerify(recipe, request, source, output, staging, working, evidence, timings, total, checkSpeed, progress, cancellationToken);
+        }
+        finally
+        {
+            working.OutputData?.Dispose();
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>One recipe's passes on <paramref name="working"/>, written to <paramref name="staging"/>, verified, moved into place.</summary>
+    private static CompressionReport CompressAndVerify(Recipe recipe, CompressionRequest request, OnnxModel source, string output, string staging, OnnxModel working,
+        Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
         var samples = evidence.Samples;
         var clock = Stopwatch.StartNew();
-        var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
-        var context = new PassContext(working) { Log = progress ?? new Progress<string>() };
+        var context = new PassContext(working) { Log = progress ?? new Progress<string>(), Cancellation = cancellationToken };
         var run = new StageRun(request, source, context, samples, progress, cancellationToken) { RandomSamples = evidence.Random };
         foreach (var stage in RecipeBook.Get(recipe).Stages)
         {
@@ -116,116 +149,140 @@ public static class Compressor
 
         // Write beside the output, verify, then move into place.
         clock.Restart();
-        var directory = Path.GetDirectoryName(output)!;
-        if (!Directory.Exists(directory))
-        {
-            throw new DeepSeekException(DiagnosticIds.WriteFailed, request.Output, "the output folder does not exist");
-        }
-
-        // A hidden folder beside the output holds the model (and its external data, under the final names its location field
-        // gives) until it is verified; then both move into place, data first.
-        var staging = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.verify");
-        Directory.CreateDirectory(staging);
         var temporary = Path.Combine(staging, Path.GetFileName(output));
-        try
+        // A model that came with external data ships with it (its new tensors too): <output>.data beside the output.
+        var dataFile = (working.HasExternalData || source.HasExternalData) && !shipOriginal ? Path.GetFileName(output) + ".data" : null;
+        if (shipOriginal)
         {
-            // A model that came with external data ships with it (its new tensors too): <output>.data beside the output.
-            var dataFile = (working.HasExternalData || source.HasExternalData) && !shipOriginal ? Path.GetFileName(output) + ".data" : null;
-            if (shipOriginal)
-            {
-                File.Copy(source.SourcePath!, temporary, overwrite: true);
-            }
-            else
-            {
-                working.Save(temporary, dataFile is not null
-                    ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = dataFile }
-                    : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
-            }
-
-            timings["write"] = Lap(clock);
-            CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
-            if (recipe != Recipe.None && !shipOriginal)
-            {
-                CheckSmaller(request, recipe, source, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
-            }
-
-            var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
-            EvaluationResult evaluation;
-            using (var original = ModelSession.Open(source.SourcePath!, null))
-            using (var compressed = ModelSession.Open(temporary, sessionOptions))
-            {
-                evaluation = Evaluator.Compare(original, compressed, samples, evidence.Labels, evidence.DataSource, request.Output, progress,
-                    evidence.SampleNames, evidence.Kinds) with { RandomInputs = evidence.Random };
-            }
-
-            timings["verify"] = Lap(clock);
-            IReadOnlyList<BudgetCheck> checks = [];
-            string budgetNote = NothingEnforced;
-            if (request.Budget is { } budget)
-            {
-                var missed = budget.Check(evaluation);
-                if (missed is not null)
-                {
-                    throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}"
-                        + (evidence.Random ? $" (evidence: {samples.Count} random samples)" : ""),
-                        (budget.IsDefault ? "no AccuracyBudget was given, so the default 1% applies; " : "")
-                        + (evidence.Random ? "random inputs say little about real ones: give a Calibration folder of real samples; else " : "")
-                        + "give calibration data closer to real inputs, choose a gentler recipe (int8-dynamic, fp16), raise the budget, or set the output's kind (Task) if it is not "
-                        + string.Join(", ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: {OutputKinds.Name(o.Kind)}")));
-                }
-
-                checks = budget.Checks(evaluation);
-                budgetNote = $"{budget.Name}: met";
-            }
-
-            if (checkSpeed && recipe != Recipe.None && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
-            {
-                var (before, after) = Latency.Compare(source.SourcePath!, temporary, sessionOptions, samples[0]);
-                timings["latencyOriginalMs"] = before;
-                timings["latencyCompressedMs"] = after;
-                if (after > before * 1.05)
-                {
-                    throw new DeepSeekException(DiagnosticIds.SlowerThanOriginal, request.Input,
-                        $"{RecipePlanner.Name(recipe)} runs in {after:F2} ms per sample here, the original in {before:F2} ms");
-                }
-            }
-
-            // Only where dynamic INT8 is a rival: without convolutions (attention models, MLPs), dynamic quantizes every MatMul a
-            // static model would; a conv net's convolutions have no dynamic form, so static is its only int8 one.
-            if (recipe == Recipe.Int8Static && !Operators.OperatorRegistry.HasConvolution(source.Proto.Graph) && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
-            {
-                CheckFasterThanDynamic(request, source, samples, temporary, sessionOptions, evaluation, timings, progress, cancellationToken);
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            var outputData = output + ".data";
-            if (dataFile is not null)
-            {
-                File.Move(Path.Combine(staging, dataFile), outputData, overwrite: true);
-            }
-            else if (File.Exists(outputData))
-            {
-                File.Delete(outputData); // an earlier compression's external data: this model has none
-            }
-
-            File.Move(temporary, output, overwrite: true);
-            timings["total"] = total.Elapsed.TotalMilliseconds;
-            return new CompressionReport(request.Input, request.Output, SourceBytes(source), new FileInfo(output).Length + (File.Exists(outputData) ? new FileInfo(outputData).Length : 0),
-                request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
-            {
-                BudgetChecks = checks,
-                Sensitivity = sensitivity,
-                Warnings = warnings,
-            };
+            File.Copy(source.SourcePath!, temporary, overwrite: true);
         }
-        finally
+        else
         {
-            if (Directory.Exists(staging))
+            working.Save(temporary, dataFile is not null
+                ? new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile, ExternalDataFileName = dataFile }
+                : new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
+        }
+
+        timings["write"] = Lap(clock);
+        CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
+        if (recipe != Recipe.None && !shipOriginal)
+        {
+            CheckSmaller(request, recipe, source, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
+        }
+
+        var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
+        var memory = request.MaxMemory ?? MemoryBudget.FromMachine();
+        var bothBytes = SourceBytes(source) + WrittenBytes(temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
+        var verifyOptions = VerificationOptions(sessionOptions, request.Profile);
+        var evaluation = (bothBytes <= memory
+            ? VerifySideBySide(source, temporary, verifyOptions, evidence, request, progress)
+            : VerifyOneAtATime(source, temporary, verifyOptions, evidence, request, memory, progress, cancellationToken)) with { RandomInputs = evidence.Random };
+
+        timings["verify"] = Lap(clock);
+        IReadOnlyList<BudgetCheck> checks = [];
+        string budgetNote = NothingEnforced;
+        if (request.Budget is { } budget)
+        {
+            var missed = budget.Check(evaluation);
+            if (missed is not null)
             {
-                Directory.Delete(staging, recursive: true);
+                throw new DeepSeekException(DiagnosticIds.AccuracyBudgetMissed, request.Input, $"{RecipePlanner.Name(recipe)} for {request.Profile.Name}: {missed}"
+                    + (evidence.Random ? $" (evidence: {samples.Count} random samples)" : ""),
+                    (budget.IsDefault ? "no AccuracyBudget was given, so the default 1% applies; " : "")
+                    + (evidence.Random ? "random inputs say little about real ones: give a Calibration folder of real samples; else " : "")
+                    + "give calibration data closer to real inputs, choose a gentler recipe (int8-dynamic, fp16), raise the budget, or set the output's kind (Task) if it is not "
+                    + string.Join(", ", evaluation.Outputs.Select(o => $"{Names.Quote(o.Output)}: {OutputKinds.Name(o.Kind)}")));
+            }
+
+            checks = budget.Checks(evaluation);
+            budgetNote = $"{budget.Name}: met";
+        }
+
+        if (checkSpeed && recipe != Recipe.None && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name && bothBytes <= memory)
+        {
+            var (before, after) = Latency.Compare(source.SourcePath!, temporary, sessionOptions, samples[0]);
+            timings["latencyOriginalMs"] = before;
+            timings["latencyCompressedMs"] = after;
+            if (after > before * 1.05)
+            {
+                throw new DeepSeekException(DiagnosticIds.SlowerThanOriginal, request.Input,
+                    $"{RecipePlanner.Name(recipe)} runs in {after:F2} ms per sample here, the original in {before:F2} ms");
             }
         }
+
+        // Only where dynamic INT8 is a rival: without convolutions (attention models, MLPs), dynamic quantizes every MatMul a
+        // static model would; a conv net's convolutions have no dynamic form, so static is its only int8 one.
+        if (recipe == Recipe.Int8Static && !Operators.OperatorRegistry.HasConvolution(source.Proto.Graph) && ProfileCatalog.BuiltIn.ForHost().Name == request.Profile.Name)
+        {
+            CheckFasterThanDynamic(request, source, samples, temporary, sessionOptions, evaluation, timings, progress, cancellationToken);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var outputData = output + ".data";
+        if (dataFile is not null)
+        {
+            File.Move(Path.Combine(staging, dataFile), outputData, overwrite: true);
+        }
+        else if (File.Exists(outputData))
+        {
+            File.Delete(outputData); // an earlier compression's external data: this model has none
+        }
+
+        File.Move(temporary, output, overwrite: true);
+        timings["total"] = total.Elapsed.TotalMilliseconds;
+        return new CompressionReport(request.Input, request.Output, SourceBytes(source), new FileInfo(output).Length + (File.Exists(outputData) ? new FileInfo(outputData).Length : 0),
+            request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
+        {
+            BudgetChecks = checks,
+            Sensitivity = sensitivity,
+            Warnings = warnings,
+        };
     }
+
+    /// <summary>
+    /// The compressed model's session options for verification: its own, and, on an x64 machine without VNNI checking a model
+    /// whose int8 weights use all 8 bits (made for a target whose kernels do not saturate: arm64, VNNI), ONNX Runtime's exact
+    /// u8s8 form (<c>session.x64quantprecision=1</c>), so that the figures are the target's arithmetic, not this machine's
+    /// saturating kernels. Only verification uses it; the manifest keeps the model's own options.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> VerificationOptions(IReadOnlyDictionary<string, string> sessionOptions, HardwareProfile profile)
+    {
+        if (HostCpu.Current.ProfileName != "x64-avx2" || profile.Int8.WeightBits != 8 || sessionOptions.ContainsKey(MixedPrecision.X64QuantPrecision))
+        {
+            return sessionOptions;
+        }
+
+        return new SortedDictionary<string, string>(sessionOptions.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal) { [MixedPrecision.X64QuantPrecision] = "1" };
+    }
+
+    /// <summary>Verification when both models fit in memory together: one session each, sample by sample.</summary>
+    private static EvaluationResult VerifySideBySide(OnnxModel source, string compressedPath, IReadOnlyDictionary<string, string> sessionOptions, Evidence evidence,
+        CompressionRequest request, IProgress<string>? progress)
+    {
+        using var original = ModelSession.Open(source.SourcePath!, null);
+        using var compressed = ModelSession.Open(compressedPath, sessionOptions);
+        return Evaluator.Compare(original, compressed, evidence.Samples, evidence.Labels, evidence.DataSource, request.Output, progress, evidence.SampleNames, evidence.Kinds);
+    }
+
+    /// <summary>
+    /// Verification within a memory budget the two models do not fit in together: the original runs on every sample first, then
+    /// the compressed model; each whole when its weights fit in half the budget, else block by block (<see cref="BlockRunner"/>).
+    /// Only the outputs are kept between the two.
+    /// </summary>
+    private static EvaluationResult VerifyOneAtATime(OnnxModel source, string compressedPath, IReadOnlyDictionary<string, string> sessionOptions, Evidence evidence,
+        CompressionRequest request, long memory, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report($"verifying one model at a time within {MemoryBudget.Format(memory)}");
+        var names = source.Proto.Graph.Output.Select(o => o.Name).ToList();
+        var expected = BlockRunner.Run(source, evidence.Samples, memory / 2, null, names, progress, cancellationToken);
+        var compressed = ModelReader.Read(compressedPath);
+        var actual = BlockRunner.Run(compressed, evidence.Samples, memory / 2, sessionOptions, names, progress, cancellationToken);
+        return Evaluator.Compare(names, s => expected[s], s => actual[s], evidence.Samples, evidence.Labels, evidence.DataSource, request.Output, progress,
+            evidence.SampleNames, evidence.Kinds);
+    }
+
+    /// <summary>A written model's bytes: its file and its external data file, if any.</summary>
+    private static long WrittenBytes(string model, string? data) => new FileInfo(model).Length + (data is not null && File.Exists(data) ? new FileInfo(data).Length : 0);
 
     /// <summary>The reports asked for; an HTML one gets the sizes of both models' tensors (the source is already in memory).</summary>
     private static void WriteReports(CompressionRequest request, CompressionReport report, OnnxModel source, string output)
@@ -292,7 +349,7 @@ public static class Compressor
         IReadOnlyDictionary<string, string> sessionOptions, EvaluationResult evaluation, Dictionary<string, double> timings, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var working = new OnnxModel(source.Proto.Clone(), source.DisplayPath, source.BaseDirectory);
-        var run = new StageRun(request, source, new PassContext(working), samples, null, cancellationToken);
+        var run = new StageRun(request, source, new PassContext(working) { Cancellation = cancellationToken }, samples, null, cancellationToken);
         foreach (var stage in RecipeBook.Get(Recipe.Int8Dynamic).Stages)
         {
             RecipeStages.Run(stage, run);
@@ -344,7 +401,7 @@ public static class Compressor
     private static void CheckSmaller(CompressionRequest request, Recipe recipe, OnnxModel source, string written, string? externalData)
     {
         var before = SourceBytes(source);
-        var after = new FileInfo(written).Length + (externalData is not null && File.Exists(externalData) ? new FileInfo(externalData).Length : 0);
+        var after = WrittenBytes(written, externalData);
         if (after >= before)
         {
             throw new DeepSeekException(DiagnosticIds.NotSmaller, request.Input, string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -360,7 +417,7 @@ public static class Compressor
             return;
         }
 
-        var bytes = new FileInfo(written).Length + (externalData is not null && File.Exists(externalData) ? new FileInfo(externalData).Length : 0);
+        var bytes = WrittenBytes(written, externalData);
         if (bytes > budget * 1_000_000)
         {
             throw new DeepSeekException(DiagnosticIds.SizeBudgetExceeded, request.Input, string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -52,10 +52,10 @@ internal static class RecipeStages
             case "constant-initializers": Pass(run, new ConstantInitializersPass()); break;
             case "fold-batchnorm": Pass(run, new FoldBatchNormPass()); break;
             case "gemm-to-matmul": Pass(run, new GemmToMatMulPass()); break;
-            case "embeddings-int8": Pass(run, new EmbeddingQuantizationPass(8, 128)); break;
-            case "embeddings-int4": Pass(run, new EmbeddingQuantizationPass(4, 64)); break;
+            case "embeddings-int8": Pass(run, new EmbeddingQuantizationPass(8, 128, weightBits: request.Profile.Int8.WeightBits)); break;
+            case "embeddings-int4": Pass(run, new EmbeddingQuantizationPass(4, 64, request.Profile.Int4AccuracyLevel, request.Profile.Int8.WeightBits)); break;
             case "int8-dynamic": Pass(run, new DynamicInt8Pass(request.Profile)); break;
-            case "int4-block": Pass(run, new Int4BlockPass(request.Int4BlockSize, request.Int4Symmetric, request.Profile.Int4AccuracyLevel, run.InputMoments)); break;
+            case "int4-block": Pass(run, new Int4BlockPass(request.Int4BlockSize ?? Int4BlockPass.DefaultBlockSize(run.Source), request.Int4Symmetric, request.Profile.Int4AccuracyLevel, run.InputMoments)); break;
             case "measure-inputs":
             {
                 if (request.Int4Method == Int4Method.Gptq && run.RandomSamples)

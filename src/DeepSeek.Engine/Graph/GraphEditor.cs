@@ -1,3 +1,5 @@
+using DeepSeek.Onnx.IO;
+using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
 
 namespace DeepSeek.Engine.Graph;
@@ -29,8 +31,22 @@ public sealed class GraphEditor
         }
     }
 
+    /// <summary>An editor of <paramref name="model"/>'s main graph whose new initializers go to the model's weight store
+    /// (<see cref="OnnxModel.OutputData"/>) when it has one.</summary>
+    public static GraphEditor For(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new GraphEditor(model.Proto.Graph) { Data = model.OutputData };
+    }
+
     /// <summary>The graph being edited.</summary>
     public GraphProto Graph { get; }
+
+    /// <summary>Where new initializers of at least <see cref="StoredBytes"/> bytes are written (null: they stay inline).</summary>
+    public ExternalDataFile? Data { get; init; }
+
+    /// <summary>New initializers this large go to <see cref="Data"/>; smaller ones (scales, zero points) stay in the proto.</summary>
+    public const int StoredBytes = 1 << 16;
 
     /// <summary>A name no value or node of the graph has, built from <paramref name="hint"/>.</summary>
     public string UniqueName(string hint)
@@ -94,6 +110,11 @@ public sealed class GraphEditor
     {
         ArgumentNullException.ThrowIfNull(tensor);
         tensor.Name = UniqueName(hint);
+        if (Data is not null && tensor.HasRawData && tensor.RawData.Length >= StoredBytes)
+        {
+            Data.Append(tensor, tensor.RawData.Span); // written now: the proto keeps only where the bytes are
+        }
+
         Graph.Initializer.Add(tensor);
         initializers = null;
         return tensor.Name;

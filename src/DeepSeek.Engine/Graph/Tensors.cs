@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.IO;
 using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
 using Google.Protobuf;
@@ -18,7 +21,7 @@ public static class Tensors
             throw new InvalidOperationException($"tensor {tensor.Name} is {DataTypes.Name(tensor.DataType)}, not float");
         }
 
-        return MemoryMarshal.Cast<byte, float>(TensorData.ReadBytes(tensor, model.BaseDirectory, model.DisplayPath)).ToArray();
+        return Read<float>(tensor, model);
     }
 
     /// <summary>The values of an int64 tensor.</summary>
@@ -26,7 +29,41 @@ public static class Tensors
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(model);
-        return MemoryMarshal.Cast<byte, long>(TensorData.ReadBytes(tensor, model.BaseDirectory, model.DisplayPath)).ToArray();
+        return Read<long>(tensor, model);
+    }
+
+    /// <summary>
+    /// A tensor's values in one array: external data is read straight into it a chunk at a time (one copy, no byte array
+    /// beside it, no 2 GB limit on the tensor's bytes); inline data is copied from the proto.
+    /// </summary>
+    private static T[] Read<T>(TensorProto tensor, OnnxModel model) where T : unmanaged
+    {
+        var directory = model.DataDirectoryOf(tensor);
+        if (!ExternalDataInfo.IsExternal(tensor))
+        {
+            return tensor.HasRawData
+                ? MemoryMarshal.Cast<byte, T>(tensor.RawData.Span).ToArray()
+                : MemoryMarshal.Cast<byte, T>(TensorData.ReadBytes(tensor, directory, model.DisplayPath)).ToArray();
+        }
+
+        var elements = TensorData.Validate(tensor, directory, model.DisplayPath);
+        if (elements > Array.MaxLength)
+        {
+            throw new DeepSeekException(DiagnosticIds.ModelTooLarge, model.DisplayPath,
+                $"tensor {Names.Quote(tensor.Name)} holds {elements} elements, more than one array can", "split the tensor");
+        }
+
+        var values = GC.AllocateUninitializedArray<T>((int)elements);
+        var done = 0;
+        var buffer = new byte[ExternalDataFile.ChunkBytes]; // a whole number of elements of any size
+        TensorData.ReadExternal(tensor, directory, model.DisplayPath, buffer, chunk =>
+        {
+            // A tensor past 2 GB is not one span of bytes: each chunk fills the next whole elements of the array.
+            var count = chunk.Length / Unsafe.SizeOf<T>();
+            chunk.CopyTo(MemoryMarshal.AsBytes(values.AsSpan(done, count)));
+            done += count;
+        });
+        return values;
     }
 
     /// <summary>A float tensor with raw data.</summary>

@@ -25,13 +25,16 @@ public sealed class DynamicInt8Pass(HardwareProfile profile) : IGraphPass
     {
         ArgumentNullException.ThrowIfNull(context);
         var model = context.Model;
-        var editor = new GraphEditor(model.Proto.Graph);
+        var editor = GraphEditor.For(model);
         var bits = profile.Int8.WeightBits;
         long quantized = 0, gemms = 0, values = 0;
         var form = new DynamicMatMulForm(editor);
         var quantizedWeights = new Dictionary<(string Weight, string Gemm), (string Values, string ZeroPoint, string Scale)>();
-        foreach (var node in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e.Dynamic)).ToArray())
+        var targets = editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e.Dynamic)).ToArray();
+        for (var t = 0; t < targets.Length; t++)
         {
+            var node = targets[t];
+            context.Step(Name, t, targets.Length, node.Input.Count > 1 ? node.Input[1] : node.Name);
             var weight = OperatorRegistry.Weight(node, editor);
             if (weight is null || weight.Dims[0] * weight.Dims[1] < MinElements)
             {

@@ -12,15 +12,21 @@ namespace DeepSeek.Engine.Passes;
 /// In a transformer the word-embedding table is often half the parameters.
 /// <para>
 /// A table that is also the weight of an output projection (a tied language-model head: <c>Transpose(table) → MatMul</c>) is
-/// stored once, in int8 per row (symmetric): the Gathers become <c>Gather(int8) → Cast → Mul(row scale)</c> and the MatMul
-/// runs in int8 on the transposed table (<c>DynamicQuantizeLinear → MatMulInteger</c>; ONNX Runtime folds the Transpose of
-/// the constant when the session is created). Such a table keeps 8 bits in every recipe.
+/// stored once. With 8 bits, in int8 per row (symmetric): the Gathers become <c>Gather(int8) → Cast → Mul(row scale)</c> and
+/// the MatMul runs in int8 on the transposed table (<c>DynamicQuantizeLinear → MatMulInteger</c>; ONNX Runtime folds the
+/// Transpose of the constant when the session is created). With 4 bits (the int4 recipe, when the width is a whole number of
+/// blocks), in 4-bit blocks along each row, which is <c>MatMulNBits</c>' layout of the head's weight (a row of the table is a
+/// column of the head): the head becomes <c>MatMulNBits</c> (at the profile's accuracy level) and the Gathers
+/// <c>GatherBlockQuantized</c> over the same 3-D tensor.
 /// </para>
 /// Any other reader of the table leaves it float.
 /// </summary>
 /// <param name="bits">8 or 4.</param>
 /// <param name="blockSize">Values per block along a row: a power of two, at least 16 (ONNX Runtime's rule).</param>
-public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128) : IGraphPass
+/// <param name="accuracyLevel">MatMulNBits' accuracy_level for a 4-bit tied head (the profile's <c>int4.accuracyLevel</c>).</param>
+/// <param name="weightBits">The int8 per-row table's bits (the profile's int8 weight bits: 7 where 8-bit weights would saturate
+/// the target's u8s8 kernels, x64 without VNNI).</param>
+public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128, int accuracyLevel = 4, int weightBits = 8) : IGraphPass
 {
     /// <summary>Tables with fewer values stay float.</summary>
     public const int MinElements = 4096;
@@ -38,12 +44,15 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
         }
 
         var model = context.Model;
-        var editor = new GraphEditor(model.Proto.Graph);
+        var editor = GraphEditor.For(model);
         long tables = 0, tied = 0, values = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var gather in editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e.Layout == WeightLayout.Rows)).ToArray())
+        var candidates = editor.Graph.Node.Where(n => OperatorRegistry.Is(n, e => e.Layout == WeightLayout.Rows)).ToArray();
+        for (var c = 0; c < candidates.Length; c++)
         {
+            var gather = candidates[c];
             var name = gather.Input[0];
+            context.Step(Name, c, candidates.Length, name);
             if (!seen.Add(name) || OperatorRegistry.Weight(gather, editor) is not { } table || table.Dims[0] * table.Dims[1] < MinElements
                 || editor.Initializer(name) is null)
             {
@@ -65,6 +74,11 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
                 // 4-bit rows are packed two values a byte: an odd width would come back one column wider, so such a table keeps 8 bits.
                 QuantizeBlocks(editor, name, gathers, floats, rows, width, bits == 4 && width % 2 != 0 ? 8 : bits);
             }
+            else if (bits == 4 && width % blockSize == 0)
+            {
+                QuantizeTiedBlocks(editor, name, gathers, heads, floats, rows, width);
+                tied++;
+            }
             else
             {
                 QuantizeTied(editor, name, gathers, heads, floats, rows, width);
@@ -82,7 +96,7 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
 
         editor.RemoveUnusedInitializers();
         editor.SortTopologically();
-        return new PassResult(Name, $"{tables} embedding table(s), {values} values, in {bits}-bit blocks of {blockSize} ({tied} tied to an output projection: int8 per row)",
+        return new PassResult(Name, $"{tables} embedding table(s), {values} values, in {bits}-bit blocks of {blockSize} ({tied} tied to an output projection: {(bits == 4 ? "the head in MatMulNBits on the same 4-bit table" : "int8 per row")})",
             new Dictionary<string, long> { ["tables"] = tables, ["tied"] = tied, ["values"] = values, ["bits"] = bits, ["blockSize"] = blockSize });
     }
 
@@ -92,6 +106,58 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
            && editor.Consumers(node.Output[0]) is { Count: > 0 } readers
            && readers.All(r => r is { OpType: "MatMul", Domain: "" or "ai.onnx" } && r.Input[1] == node.Output[0] && r.Input[0] != node.Output[0])
            && !editor.IsGraphOutput(node.Output[0]);
+
+    /// <summary>
+    /// A tied table in 4-bit blocks stored once, in MatMulNBits' layout <c>[rows, blocks, blockSize/2]</c>: the head's
+    /// <c>MatMul(x, Transpose(table))</c> becomes <c>MatMulNBits</c> over it; the Gathers read the same tensor as 3-D data
+    /// (<c>GatherBlockQuantized</c> along its last axis, then a Reshape of each gathered row back to the width). Scales and zero
+    /// points (a few percent of the table) are written once for each reader, in the layout each wants.
+    /// </summary>
+    private void QuantizeTiedBlocks(GraphEditor editor, string name, List<NodeProto> gathers, List<NodeProto> heads, float[] table, int rows, int width)
+    {
+        var (data, scales, zeroPoints, blocks) = QuantizeRows(table, rows, width, 4, blockSize);
+        var d = editor.AddInitializer(name + "_int4", Tensors.UInt8(data, rows, blocks, blockSize / 2));
+        var headZeros = editor.AddInitializer(name + "_head_zero_points", Tensors.UInt8(zeroPoints, zeroPoints.Length));
+        var headScales = editor.AddInitializer(name + "_head_scales", Tensors.Float(scales, rows, blocks)); // MatMulNBits: [N, blocks]
+        var gatherScales = editor.AddInitializer(name + "_scales", Tensors.Float(scales, rows, blocks, 1)); // the data's rank
+        var unpacked = new byte[rows * blocks]; // GatherBlockQuantized's [rows, blocks, 1]: one zero point a byte
+        var zeroBytes = (blocks + 1) / 2;
+        for (var i = 0; i < unpacked.Length; i++)
+        {
+            var (r, b) = (i / blocks, i % blocks);
+            unpacked[i] = (byte)((zeroPoints[(r * zeroBytes) + (b / 2)] >> (4 * (b % 2))) & 0xF);
+        }
+
+        var gatherZeros = editor.AddInitializer(name + "_zero_points", Tensors.UInt8(unpacked, rows, blocks, 1));
+        var widthShape = editor.AddInitializer(name + "_width", Tensors.Int64([width], 1));
+        foreach (var gather in gathers)
+        {
+            var prefix = string.IsNullOrEmpty(gather.Name) ? gather.Output[0] : gather.Name;
+            string blocked = editor.UniqueName(prefix + "_blocks"), idsShape = editor.UniqueName(prefix + "_ids_shape"), shape = editor.UniqueName(prefix + "_shape");
+            var node = editor.AddNode("GatherBlockQuantized", [d, gather.Input[1], gatherScales, gatherZeros], [blocked], "com.microsoft", name: prefix + "_quantized");
+            Tensors.SetInt(node, "gather_axis", 0);
+            Tensors.SetInt(node, "quantize_axis", 2);
+            Tensors.SetInt(node, "block_size", blockSize);
+            Tensors.SetInt(node, "bits", 4);
+            editor.AddNode("Shape", [gather.Input[1]], [idsShape], name: prefix + "_ids_shape");
+            var concat = editor.AddNode("Concat", [idsShape, widthShape], [shape], name: prefix + "_row_shape");
+            Tensors.SetInt(concat, "axis", 0);
+            editor.AddNode("Reshape", [blocked, shape], [gather.Output[0]], name: prefix + "_rows");
+            editor.RemoveNode(gather);
+        }
+
+        foreach (var transpose in heads)
+        {
+            foreach (var matmul in editor.Consumers(transpose.Output[0]).ToArray())
+            {
+                Int4BlockPass.AddMatMulNBits(editor, [matmul.Input[0], d, headScales, headZeros], matmul.Output[0],
+                    (string.IsNullOrEmpty(matmul.Name) ? matmul.Output[0] : matmul.Name) + "_int4", width, rows, blockSize, accuracyLevel);
+                editor.RemoveNode(matmul);
+            }
+
+            editor.RemoveNode(transpose);
+        }
+    }
 
     private void QuantizeBlocks(GraphEditor editor, string name, List<NodeProto> gathers, float[] table, int rows, int width, int bits)
     {
@@ -110,10 +176,10 @@ public sealed class EmbeddingQuantizationPass(int bits = 8, int blockSize = 128)
         }
     }
 
-    private static void QuantizeTied(GraphEditor editor, string name, List<NodeProto> gathers, List<NodeProto> heads, float[] table, int rows, int width)
+    private void QuantizeTied(GraphEditor editor, string name, List<NodeProto> gathers, List<NodeProto> heads, float[] table, int rows, int width)
     {
         // Symmetric int8 per row: a row of the table is a column of the transposed projection, so one scale serves both.
-        var (q, scales) = Int8.WeightQuantization.PerOuterChannel(table, rows, 8);
+        var (q, scales) = Int8.WeightQuantization.PerOuterChannel(table, rows, weightBits);
         var data = editor.AddInitializer(name + "_int8", Tensors.Int8(q, rows, width));
         var rowScales = editor.AddInitializer(name + "_row_scales", Tensors.Float(scales, rows, 1));
         foreach (var gather in gathers)

@@ -18,7 +18,7 @@ public sealed class FoldBatchNormPass : IGraphPass
     {
         ArgumentNullException.ThrowIfNull(context);
         var model = context.Model;
-        var editor = new GraphEditor(model.Proto.Graph);
+        var editor = GraphEditor.For(model);
         var folded = 0;
         foreach (var bn in editor.Graph.Node.Where(n => n.OpType == "BatchNormalization" && n.Domain is "" or "ai.onnx").ToArray())
         {

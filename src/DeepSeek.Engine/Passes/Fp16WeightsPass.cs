@@ -26,7 +26,7 @@ public sealed class Fp16WeightsPass : IGraphPass
     {
         ArgumentNullException.ThrowIfNull(context);
         var model = context.Model;
-        var editor = new GraphEditor(model.Proto.Graph);
+        var editor = GraphEditor.For(model);
         long converted = 0, elements = 0, keptFloat = 0, tables = 0;
         var inputs = editor.Graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var tensor in editor.Graph.Initializer.ToArray())

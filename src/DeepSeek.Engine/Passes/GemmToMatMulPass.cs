@@ -18,7 +18,7 @@ public sealed class GemmToMatMulPass : IGraphPass
     {
         ArgumentNullException.ThrowIfNull(context);
         var model = context.Model;
-        var editor = new GraphEditor(model.Proto.Graph);
+        var editor = GraphEditor.For(model);
         var rewritten = 0;
         foreach (var node in editor.Graph.Node.Where(n => n.OpType == "Gemm" && n.Domain is "" or "ai.onnx").ToArray())
         {

@@ -23,4 +23,14 @@ public sealed class PassContext
 
     /// <summary>Progress and notes, for the log (never null; ignore it if you don't need it).</summary>
     public IProgress<string> Log { get; init; } = new Progress<string>();
+
+    /// <summary>Cancels the pass between tensors (Ctrl+C): the compressor then removes everything it wrote.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Before each weight a pass rewrites: stops on cancellation, then reports <c>pass i/n: tensor</c>.</summary>
+    public void Step(string pass, int index, int count, string tensor)
+    {
+        Cancellation.ThrowIfCancellationRequested();
+        Log.Report($"{pass} {index + 1}/{count}: {tensor}");
+    }
 }

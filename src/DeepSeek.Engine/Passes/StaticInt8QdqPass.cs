@@ -40,7 +40,7 @@ public sealed class StaticInt8QdqPass(HardwareProfile profile, IReadOnlyDictiona
             throw new DeepSeekException(DiagnosticIds.InternalError, context.File, "static INT8 needs opset 13; the recipe must upgrade the model first");
         }
 
-        var editor = new GraphEditor(model.Proto.Graph);
+        var editor = GraphEditor.For(model);
         var types = ElementTypeInference.Infer(editor.Graph);
         var unsigned = profile.Int8.UnsignedActivations;
         var bits = profile.Int8.WeightBits;

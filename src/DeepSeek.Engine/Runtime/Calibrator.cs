@@ -210,32 +210,9 @@ public static class Calibrator
         sums[name] = (entry.Sum, entry.Count + ((long)batch * inner));
     }
 
+    /// <summary>A session on <paramref name="probe"/> (the model with more outputs): its weights stay in the model's files.</summary>
     internal static ModelSession OpenProbe(OnnxModel model, ModelProto probe)
-    {
-        if (!model.HasExternalData)
-        {
-            return ModelSession.Open(probe.ToByteArray(), model.DisplayPath);
-        }
-
-        var folder = Directory.CreateTempSubdirectory("deepseek-calibration-");
-        try
-        {
-            var path = Path.Combine(folder.FullName, "probe.onnx");
-            new OnnxModel(probe, model.DisplayPath, model.BaseDirectory).Save(path, new ModelWriteOptions { ExternalData = ExternalDataMode.SeparateFile });
-            return ModelSession.Open(path, null);
-        }
-        finally
-        {
-            // ONNX Runtime has read the model (and mapped or copied its data) by the time the session exists.
-            try
-            {
-                folder.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+        => ModelSession.Open(probe.ToByteArray(), model.DisplayPath, dataFolder: model.HasExternalData ? model.BaseDirectory : null);
 
     /// <summary>
     /// A second run over the samples, now that each value's extremes are known, filling fixed-size histograms of its negative

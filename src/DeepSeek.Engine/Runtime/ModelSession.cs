@@ -25,9 +25,26 @@ public sealed partial class ModelSession : IDisposable
     public static ModelSession Open(string path, IReadOnlyDictionary<string, string>? sessionOptions = null, int threads = 0)
         => Create(options => new InferenceSession(path, options), path, sessionOptions, threads);
 
-    /// <summary>Opens a session on a model held in memory (no external data).</summary>
-    public static ModelSession Open(byte[] model, string displayPath, IReadOnlyDictionary<string, string>? sessionOptions = null, int threads = 0)
-        => Create(options => new InferenceSession(model, options), displayPath, sessionOptions, threads);
+    /// <summary>
+    /// Opens a session on a model held in memory. Its external data, if any, is read (mapped) from <paramref name="dataFolder"/>:
+    /// a proto whose weights stay in their files, never their bytes in memory.
+    /// </summary>
+    public static ModelSession Open(byte[] model, string displayPath, IReadOnlyDictionary<string, string>? sessionOptions = null, int threads = 0, string? dataFolder = null)
+    {
+        if (dataFolder is not null)
+        {
+            var withFolder = new Dictionary<string, string>(sessionOptions ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            {
+                [ExternalDataFolderKey] = dataFolder,
+            };
+            sessionOptions = withFolder;
+        }
+
+        return Create(options => new InferenceSession(model, options), displayPath, sessionOptions, threads);
+    }
+
+    /// <summary>The session option that tells ONNX Runtime where a model loaded from memory keeps its external data.</summary>
+    public const string ExternalDataFolderKey = "session.model_external_initializers_file_folder_path";
 
     /// <summary>Runs one sample; returns every requested output (all outputs when <paramref name="outputs"/> is null).</summary>
     public Dictionary<string, TensorValue> Run(IReadOnlyDictionary<string, TensorValue> inputs, IReadOnlyList<string>? outputs = null, string? file = null)

@@ -38,6 +38,22 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(compressed);
         ArgumentNullException.ThrowIfNull(samples);
         var names = original.OutputNames;
+        return Compare(names, s => original.Run(samples[s], null, file), s => compressed.Run(samples[s], names, file), samples, labels, dataSource, file, progress, sampleNames, kinds);
+    }
+
+    /// <summary>
+    /// Compares outputs computed elsewhere: <paramref name="original"/> and <paramref name="compressed"/> give sample <c>s</c>'s
+    /// outputs (each model run on its own, one after the other, or block by block: <see cref="BlockRunner"/>).
+    /// </summary>
+    public static EvaluationResult Compare(IReadOnlyList<string> names, Func<int, IReadOnlyDictionary<string, TensorValue>> original,
+        Func<int, IReadOnlyDictionary<string, TensorValue>> compressed, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples,
+        IReadOnlyList<long>? labels, string dataSource, string file, IProgress<string>? progress = null, IReadOnlyList<string>? sampleNames = null,
+        IReadOnlyDictionary<string, OutputKindChoice>? kinds = null)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(compressed);
+        ArgumentNullException.ThrowIfNull(samples);
         OutputKindChoice KindOf(string name) => kinds?.GetValueOrDefault(name) ?? new OutputKindChoice(OutputKind.Other, "not inferred");
         var accumulators = names.ToDictionary(n => n, _ => new Accumulator(), StringComparer.Ordinal);
         var kindAccumulators = names.ToDictionary(n => n, n => new KindAccumulator(KindOf(n).Kind), StringComparer.Ordinal);
@@ -48,8 +64,8 @@ public static class Evaluator
         for (var s = 0; s < samples.Count; s++)
         {
             progress?.Report($"evaluating {s + 1}/{samples.Count}");
-            var a = original.Run(samples[s], null, file);
-            var b = compressed.Run(samples[s], names, file);
+            var a = original(s);
+            var b = compressed(s);
             var mask = Mask(samples[s]);
             var firstRows = 0;
             for (var o = 0; o < names.Count; o++)

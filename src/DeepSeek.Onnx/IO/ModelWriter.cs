@@ -1,4 +1,3 @@
-using System.Globalization;
 using DeepSeek.Onnx.Diagnostics;
 using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
@@ -57,6 +56,7 @@ public static class ModelWriter
             // Work on a copy: tensor bytes (ByteString) are immutable and shared, so the copy is cheap.
             var copy = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
             string? dataTemp = null, dataPath = null;
+            ExternalDataFile? stored = null;
             if (mode == ExternalDataMode.SeparateFile)
             {
                 var dataName = options.ExternalDataFileName ?? Path.GetFileName(fullPath) + ".data";
@@ -73,11 +73,23 @@ public static class ModelWriter
                         $"the external data file {Names.Quote(dataName)} is the source model's own data file", "write the model to another folder or name");
                 }
 
-                dataTemp = NewTemporary(dataPath, temporaries);
                 var keepExternal = options.ExternalData == ExternalDataMode.Auto;
-                if (WriteExternal(copy, model, dataTemp, dataName, options, keepExternal, path, cancellationToken) == 0)
+                if (model.OutputData is { } own && string.Equals(own.Directory, directory, StringComparison.Ordinal))
                 {
-                    dataTemp = null; // nothing went out: no data file
+                    // The model's own weight store is in the destination folder: finish it in place (the other tensors join the
+                    // new ones already there), point every tensor in it at the final name, and move it there with the model.
+                    WriteExternal(copy, model, own, options, keepExternal, path, cancellationToken);
+                    Relocate(copy, own.Name, dataName);
+                    stored = own;
+                }
+                else
+                {
+                    dataTemp = NewTemporary(dataPath, temporaries);
+                    using var data = new ExternalDataFile(dataTemp, options.ExternalDataAlignment, dataName);
+                    if (WriteExternal(copy, model, data, options, keepExternal, path, cancellationToken) == 0)
+                    {
+                        dataTemp = null; // nothing went out: no data file
+                    }
                 }
             }
             else
@@ -96,6 +108,8 @@ public static class ModelWriter
             {
                 Commit(dataTemp, dataPath!);
             }
+
+            stored?.MoveTo(dataPath!);
 
             Commit(temp, fullPath);
         }
@@ -121,52 +135,47 @@ public static class ModelWriter
         
     }
 
-    /// <summary>Moves tensor data into the data file; returns how many tensors went there.</summary>
-    private static int WriteExternal(OnnxModel copy, OnnxModel source, string dataTemp, string dataName, ModelWriteOptions options,
+    /// <summary>
+    /// Moves tensor data into <paramref name="data"/>, streamed a chunk at a time (memory stays bounded whatever the tensor's size);
+    /// tensors already there (the model's own weight store) stay where they are. Returns how many tensors the file holds.
+    /// </summary>
+    private static int WriteExternal(OnnxModel copy, OnnxModel source, ExternalDataFile data, ModelWriteOptions options,
         bool keepExternal, string displayPath, CancellationToken cancellationToken)
     {
-        var written = 0;
-        var alignment = Math.Max(1, options.ExternalDataAlignment);
-        using var data = new FileStream(dataTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize);
+        var inPlace = ReferenceEquals(source.OutputData, data);
         foreach (var tensor in InitializersOf(copy))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (tensor.DataType == (int)TensorProto.Types.DataType.String)
+            if (tensor.DataType == (int)TensorProto.Types.DataType.String || (inPlace && data.Holds(tensor)))
             {
                 continue;
             }
 
-            var elements = TensorData.ElementCount(tensor, displayPath);
-            var size = DataTypes.ByteSize(tensor.DataType, elements);
+            var size = DataTypes.ByteSize(tensor.DataType, TensorData.ElementCount(tensor, displayPath));
             var external = ExternalDataInfo.IsExternal(tensor);
             if (size < options.ExternalDataThreshold && !(keepExternal && external))
             {
                 if (external)
                 {
-                    MakeInline(tensor, TensorData.ReadBytes(tensor, source.BaseDirectory, source.DisplayPath));
+                    MakeInline(tensor, TensorData.ReadBytes(tensor, source.DataDirectoryOf(tensor), source.DisplayPath));
                 }
 
                 continue;
             }
 
-            var bytes = TensorData.ReadBytes(tensor, source.BaseDirectory, source.DisplayPath);
-            var padding = (alignment - (data.Position % alignment)) % alignment;
-            for (var i = 0; i < padding; i++)
-            {
-                data.WriteByte(0);
-            }
-
-            var offset = data.Position;
-            data.Write(bytes);
-            ClearData(tensor);
-            tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataName });
-            tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
-            tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.LongLength.ToString(CultureInfo.InvariantCulture) });
-            tensor.DataLocation = TensorProto.Types.DataLocation.External;
-            written++;
+            data.Copy(tensor, source);
         }
 
-        return written;
+        return data.Count;
+    }
+
+    /// <summary>Points every tensor whose data is in <paramref name="from"/> at <paramref name="to"/> instead.</summary>
+    private static void Relocate(OnnxModel copy, string from, string to)
+    {
+        foreach (var entry in InitializersOf(copy).SelectMany(t => t.ExternalData).Where(e => e.Key == "location" && e.Value == from))
+        {
+            entry.Value = to;
+        }
     }
 
     private static void Inline(OnnxModel copy, OnnxModel source, CancellationToken cancellationToken)
@@ -176,7 +185,7 @@ public static class ModelWriter
             cancellationToken.ThrowIfCancellationRequested();
             if (ExternalDataInfo.IsExternal(tensor))
             {
-                MakeInline(tensor, TensorData.ReadBytes(tensor, source.BaseDirectory, source.DisplayPath));
+                MakeInline(tensor, TensorData.ReadBytes(tensor, source.DataDirectoryOf(tensor), source.DisplayPath));
             }
         }
     }
@@ -190,40 +199,14 @@ public static class ModelWriter
 
     private static void MakeInline(TensorProto tensor, byte[] bytes)
     {
-        ClearData(tensor);
+        ExternalDataFile.Clear(tensor);
         tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
-    private static void ClearData(TensorProto tensor)
-    {
-        tensor.ClearRawData();
-        tensor.FloatData.Clear();
-        tensor.DoubleData.Clear();
-        tensor.Int32Data.Clear();
-        tensor.Int64Data.Clear();
-        tensor.Uint64Data.Clear();
-        tensor.ExternalData.Clear();
-        tensor.ClearDataLocation();
-    }
-
+    /// <summary>Whether <paramref name="dataPath"/> is a data file the model reads (its own weight store aside).</summary>
     private static bool IsSourceDataFile(OnnxModel model, string dataPath)
-    {
-        if (model.BaseDirectory is null)
-        {
-            return false;
-        }
-
-        foreach (var weight in model.Graph.Weights())
-        {
-            if (weight.ExternalFile is not null
-                && string.Equals(Path.GetFullPath(Path.Combine(model.BaseDirectory, weight.ExternalFile)), dataPath, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+        => model.BaseDirectory is not null && model.ExternalDataPaths().Any(p => string.Equals(p, dataPath, StringComparison.Ordinal)
+            && !string.Equals(p, model.OutputData?.FullPath, StringComparison.Ordinal));
 
     private static string NewTemporary(string finalPath, List<string> temporaries)
     {

@@ -40,6 +40,17 @@ public sealed class OnnxModel
     /// <summary>The full path of the file the model was read from, when it was.</summary>
     public string? SourcePath { get; init; }
 
+    /// <summary>
+    /// Where new tensors of this model go (the weight store of a large model): an external-data file that passes append to
+    /// instead of holding the bytes in the proto. Null: new tensors stay inline.
+    /// </summary>
+    public ExternalDataFile? OutputData { get; set; }
+
+    /// <summary>The folder that <paramref name="tensor"/>'s external data location is relative to: <see cref="OutputData"/>'s
+    /// for a tensor written there, else <see cref="BaseDirectory"/>.</summary>
+    public string? DataDirectoryOf(TensorProto tensor)
+        => OutputData is { } data && data.Holds(tensor) ? data.Directory : BaseDirectory;
+
     /// <summary>The main graph.</summary>
     public OnnxGraph Graph { get; }
 
@@ -70,7 +81,7 @@ public sealed class OnnxModel
     /// <summary>The full paths of the external data files the model's tensors name (distinct, in name order; the reader has
     /// checked that each lies inside the model's folder). Empty for a self-contained model.</summary>
     public IReadOnlyList<string> ExternalDataPaths() => Graph.Weights().Select(w => w.ExternalFile).OfType<string>().Distinct(StringComparer.Ordinal)
-        .Select(f => Path.GetFullPath(Path.Combine(BaseDirectory ?? ".", f))).Order(StringComparer.Ordinal).ToArray();
+        .Select(f => Path.GetFullPath(Path.Combine(OutputData is { } data && data.Name == f ? data.Directory : BaseDirectory ?? ".", f))).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Reads and validates a model file. See <see cref="ModelReader.Read"/>.</summary>
     public static OnnxModel Load(string path, ModelReadOptions? options = null) => ModelReader.Read(path, options);

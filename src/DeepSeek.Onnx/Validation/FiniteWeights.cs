@@ -161,7 +161,7 @@ public static class FiniteWeights
         {
             // Whole elements per chunk, so the counter never sees half a value.
             var count = default(NonFiniteCount);
-            TensorData.ReadExternal(tensor, model.BaseDirectory, model.DisplayPath, buffer.AsSpan(0, buffer.Length / size * size),
+            TensorData.ReadExternal(tensor, model.DataDirectoryOf(tensor), model.DisplayPath, buffer.AsSpan(0, buffer.Length / size * size),
                 chunk => count += NonFiniteCounter.Count(chunk, tensor.DataType));
             return count;
         }

@@ -73,4 +73,22 @@ public sealed class Int4BlockPassTests
         var e = Assert.Throws<DeepSeek.Onnx.Diagnostics.DeepSeekException>(() => new Int4BlockPass(48).Run(new PassContext(model)));
         Assert.Equal("DSB0065", e.Id);
     }
+
+    /// <summary>Blocks of 32 by default, 128 from 1B parameters (counted from the dims: the weights are never read).</summary>
+    [Theory]
+    [InlineData(999_999_999L, 32)]
+    [InlineData(1_000_000_000L, 128)]
+    public void The_default_block_is_32_and_128_for_models_of_a_billion_parameters(long parameters, int block)
+    {
+        var proto = new ModelProto { Graph = new GraphProto() };
+        foreach (var (name, count) in new[] { ("a", parameters / 2), ("b", parameters - (parameters / 2)) })
+        {
+            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
+            tensor.Dims.Add(count);
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.data" });
+            proto.Graph.Initializer.Add(tensor);
+        }
+
+        Assert.Equal(block, Int4BlockPass.DefaultBlockSize(new OnnxModel(proto)));
+    }
 }

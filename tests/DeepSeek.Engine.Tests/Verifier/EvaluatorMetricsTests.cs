@@ -6,7 +6,7 @@ using DeepSeek.Testing;
 namespace DeepSeek.Engine.Tests.Verifier;
 
 /// <summary>
-/// The verifier verified (issue 12): <see cref="Evaluator.Compare"/> on two tiny models whose outputs are known, an Identity
+/// The verifier verified (issue 12): <c>Evaluator.Compare</c> on two tiny models whose outputs are known, an Identity
 /// ("original") and a Mul by the constant [1, 1, 2] ("compressed"), so every figure is worked out by hand below.
 /// </summary>
 /// <remarks>

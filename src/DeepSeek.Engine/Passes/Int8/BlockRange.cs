@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace DeepSeek.Engine.Passes.Int8;
 
 /// <summary>
@@ -61,8 +63,25 @@ internal static class BlockRange
 
     private static double Error(ReadOnlySpan<float> block, (float Scale, int ZeroPoint) p, int levels)
     {
+        // SIMD over whole vectors (the same operations as Code: divide, round to even, shift, clamp), scalar for the rest.
         double error = 0;
-        foreach (var v in block)
+        var width = Vector<float>.Count;
+        var whole = block.Length - (block.Length % width);
+        if (whole > 0)
+        {
+            Vector<float> scale = new(p.Scale), zero = new(p.ZeroPoint), top = new(levels), sum = Vector<float>.Zero;
+            for (var i = 0; i < whole; i += width)
+            {
+                var v = new Vector<float>(block[i..]);
+                var code = Vector.Min(Vector.Max(Vector.Round(v / scale) + zero, Vector<float>.Zero), top);
+                var d = v - ((code - zero) * scale);
+                sum += d * d;
+            }
+
+            error = Vector.Sum(sum);
+        }
+
+        foreach (var v in block[whole..])
         {
             var d = v - ((Code(v, p, levels) - p.ZeroPoint) * p.Scale);
             error += d * d;

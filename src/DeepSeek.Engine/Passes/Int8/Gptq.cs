@@ -111,60 +111,74 @@ internal static class Gptq
         var scales = new float[n * blocks];
         var zeroBytes = (blocks + 1) / 2;
         var zeroPoints = symmetric ? null : new byte[n * zeroBytes];
-        var parameters = new (float Scale, int ZeroPoint)[n];
-        var column = new float[blockSize];
-        var error = new float[n];
-        for (var b = 0; b < blocks; b++)
+        // Each column is quantized on its own (its error spreads down its own column only), so runs of columns go in parallel;
+        // every output byte belongs to one column.
+        var runs = (n + ColumnsPerRun - 1) / ColumnsPerRun;
+        Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, run =>
         {
-            for (var c = 0; c < n; c++)
+            var first = run * ColumnsPerRun;
+            var count = Math.Min(ColumnsPerRun, n - first);
+            var parameters = new (float Scale, int ZeroPoint)[count];
+            var column = new float[blockSize];
+            var error = new float[count];
+            for (var b = 0; b < blocks; b++)
             {
+                for (var i = 0; i < count; i++)
+                {
+                    var c = first + i;
+                    for (var j = 0; j < blockSize; j++)
+                    {
+                        var r = (b * blockSize) + j;
+                        column[j] = r < k ? w[(r * n) + c] : 0f;
+                    }
+
+                    parameters[i] = BlockRange.Choose(column, 15, symmetric);
+                    scales[(c * blocks) + b] = parameters[i].Scale;
+                    if (zeroPoints is not null)
+                    {
+                        zeroPoints[(c * zeroBytes) + (b / 2)] |= (byte)(parameters[i].ZeroPoint << (4 * (b % 2)));
+                    }
+                }
+
                 for (var j = 0; j < blockSize; j++)
                 {
                     var r = (b * blockSize) + j;
-                    column[j] = r < k ? w[(r * n) + c] : 0f;
-                }
-
-                parameters[c] = BlockRange.Choose(column, 15, symmetric);
-                scales[(c * blocks) + b] = parameters[c].Scale;
-                if (zeroPoints is not null)
-                {
-                    zeroPoints[(c * zeroBytes) + (b / 2)] |= (byte)(parameters[c].ZeroPoint << (4 * (b % 2)));
-                }
-            }
-
-            for (var j = 0; j < blockSize; j++)
-            {
-                var r = (b * blockSize) + j;
-                var row = r < k ? w.AsSpan(r * n, n) : default;
-                var d = upper is not null && r < k ? upper[(r * k) + r] : 1f;
-                for (var c = 0; c < n; c++)
-                {
-                    var p = parameters[c];
-                    var value = r < k ? row[c] : 0f;
-                    var q = BlockRange.Code(value, p, 15);
-                    packed[(((c * blocks) + b) * (blockSize / 2)) + (j / 2)] |= (byte)(q << (4 * (j % 2)));
-                    error[c] = (value - ((q - p.ZeroPoint) * p.Scale)) / d;
-                }
-
-                if (upper is null || r >= k)
-                {
-                    continue;
-                }
-
-                // The rows not yet quantized absorb the error: W[i, :] -= U[r, i] · error.
-                for (var i = r + 1; i < k; i++)
-                {
-                    var u = upper[(r * k) + i];
-                    if (u != 0)
+                    var row = r < k ? w.AsSpan((r * n) + first, count) : default;
+                    var d = upper is not null && r < k ? upper[(r * k) + r] : 1f;
+                    for (var i = 0; i < count; i++)
                     {
-                        TensorPrimitives.MultiplyAdd(error, -u, w.AsSpan(i * n, n), w.AsSpan(i * n, n));
+                        var c = first + i;
+                        var p = parameters[i];
+                        var value = r < k ? row[i] : 0f;
+                        var q = BlockRange.Code(value, p, 15);
+                        packed[(((c * blocks) + b) * (blockSize / 2)) + (j / 2)] |= (byte)(q << (4 * (j % 2)));
+                        error[i] = (value - ((q - p.ZeroPoint) * p.Scale)) / d;
+                    }
+
+                    if (upper is null || r >= k)
+                    {
+                        continue;
+                    }
+
+                    // The rows not yet quantized absorb the error: W[i, :] -= U[r, i] · error.
+                    for (var i = r + 1; i < k; i++)
+                    {
+                        var u = upper[(r * k) + i];
+                        if (u != 0)
+                        {
+                            var slice = w.AsSpan((i * n) + first, count);
+                            TensorPrimitives.MultiplyAdd(error, -u, slice, slice);
+                        }
                     }
                 }
             }
-        }
+        });
 
         return (packed, scales, zeroPoints);
     }
+
+    /// <summary>Columns one parallel run quantizes (a multiple of every SIMD width; wide enough for the error updates' dot products).</summary>
+    private const int ColumnsPerRun = 256;
 
     /// <summary>Lower Cholesky factor of a symmetric positive-definite K×K matrix (row-major).</summary>
     private static float[] CholeskyLower(float[] a, int k)
