@@ -75,6 +75,22 @@ internal static class RecipeStages
                     widths[node.Input[0]] = (int)weight.Dims[0];
                 }
 
+                // XᵀX of every distinct input is held at once (k² doubles each), and its factor beside it: past half the memory
+                // budget (a 7B model's 44 GB), explicit GPTQ is refused and auto rounds to nearest.
+                var statistics = widths.Values.Sum(k => (long)k * k * 12);
+                var memory = request.MaxMemory ?? MemoryBudget.FromMachine();
+                if (statistics > memory / 2)
+                {
+                    if (request.Int4Method == Int4Method.Gptq)
+                    {
+                        throw new DeepSeekException(DiagnosticIds.InvalidOption, "--int4-method", $"GPTQ's input statistics for this model take {MemoryBudget.Format(statistics)}, more than half the memory budget of {MemoryBudget.Format(memory)}",
+                            "raise --max-memory (DeepSeekMaxMemory), or use --int4-method rtn");
+                    }
+
+                    run.Progress?.Report($"GPTQ's input statistics ({MemoryBudget.Format(statistics)}) do not fit in half of {MemoryBudget.Format(memory)}: blocks are rounded to nearest");
+                    break;
+                }
+
                 // The first half of the samples (all of one): verification then also runs on samples GPTQ never fitted.
                 var fitted = run.Samples.Take(Math.Min(request.MaxCalibrationSamples, Math.Max(1, run.Samples.Count / 2))).ToList();
                 run.InputMoments = InputCovariance.Collect(run.Working, widths, fitted, run.Progress);

@@ -110,6 +110,36 @@ public sealed class MemoryBudgetTests
         Assert.Equal(["models"], Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName));
     }
 
+    /// <summary>GPTQ's XᵀX of every MatMul input (the tiny decoder's: 0.7 MB) past half the budget: auto rounds to nearest,
+    /// an explicit gptq is DSB0065 naming the sizes.</summary>
+    [Fact]
+    public void GPTQ_statistics_over_half_the_budget_round_to_nearest_under_auto_and_refuse_explicit_gptq()
+    {
+        using var temp = new TempDirectory();
+        var source = DecoderModels.Write(DecoderShape.Tiny, temp.File("models"));
+        var data = Directory.CreateDirectory(temp.File("data")).FullName;
+        var random = new Random(3);
+        for (var i = 0; i < 4; i++)
+        {
+            NpyWriter.Write(Path.Combine(data, $"s{i}.npy"), TensorValue.Create(Enumerable.Range(0, 12).Select(_ => (long)random.Next(1000)).ToArray(), 1, 12));
+        }
+
+        CompressionRequest Request(Int4Method method, long memory) => new()
+        {
+            Input = source, Output = temp.File($"{method}-{memory}.onnx"), Profile = ProfileCatalog.BuiltIn.ForHost(), Quantize = "int4",
+            CalibrationFolder = data, Int4Method = method, Budget = null, MaxMemory = memory,
+        };
+
+        Assert.Equal(14, Compressor.Run(Request(Int4Method.Auto, 64L << 20)).Passes.Single(p => p.Result.Pass == "int4-block").Result.Counters["gptq"]);
+        var messages = new List<string>();
+        var rounded = Compressor.Run(Request(Int4Method.Auto, 1L << 20), new Recorder(messages));
+        Assert.Equal(0, rounded.Passes.Single(p => p.Result.Pass == "int4-block").Result.Counters["gptq"]);
+        Assert.Contains(messages, m => m.StartsWith("GPTQ's input statistics", StringComparison.Ordinal));
+        var e = Assert.Throws<DeepSeekException>(() => Compressor.Run(Request(Int4Method.Gptq, 1L << 20)));
+        Assert.Equal(DiagnosticIds.InvalidOption.Id, e.Id);
+        Assert.Contains("more than half the memory budget", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("3GB", 3L << 30)]
     [InlineData("2500MB", 2500L << 20)]
