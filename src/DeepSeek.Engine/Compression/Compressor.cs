@@ -110,7 +110,14 @@ public static class Compressor
         finally
         {
             working.OutputData?.Dispose();
-            Directory.Delete(staging, recursive: true);
+            try
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort, never over the real error: a leftover staging folder is hidden and never taken for output
+            }
         }
     }
 
