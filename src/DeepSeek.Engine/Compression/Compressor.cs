@@ -159,6 +159,7 @@ public static class Compressor
         var temporary = Path.Combine(staging, Path.GetFileName(output));
         // A model that came with external data ships with it (its new tensors too): <output>.data beside the output.
         var dataFile = (working.HasExternalData || source.HasExternalData) && !shipOriginal ? Path.GetFileName(output) + ".data" : null;
+        var stagedData = dataFile is null ? null : Path.Combine(staging, dataFile);
         if (shipOriginal)
         {
             File.Copy(source.SourcePath!, temporary, overwrite: true);
@@ -171,15 +172,15 @@ public static class Compressor
         }
 
         timings["write"] = Lap(clock);
-        CheckSizeBudget(request, recipe, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
+        CheckSizeBudget(request, recipe, temporary, stagedData);
         if (recipe != Recipe.None && !shipOriginal)
         {
-            CheckSmaller(request, recipe, source, temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
+            CheckSmaller(request, recipe, source, temporary, stagedData);
         }
 
         var sessionOptions = new SortedDictionary<string, string>(context.RequiredSessionOptions, StringComparer.Ordinal);
         var memory = request.MaxMemory ?? MemoryBudget.FromMachine();
-        var bothBytes = SourceBytes(source) + WrittenBytes(temporary, dataFile is null ? null : Path.Combine(staging, dataFile));
+        var bothBytes = SourceBytes(source) + WrittenBytes(temporary, stagedData);
         var verifyOptions = VerificationOptions(sessionOptions, request.Profile);
         var evaluation = (bothBytes <= memory
             ? VerifySideBySide(source, temporary, verifyOptions, evidence, request, progress)
@@ -226,9 +227,9 @@ public static class Compressor
 
         cancellationToken.ThrowIfCancellationRequested();
         var outputData = output + ".data";
-        if (dataFile is not null)
+        if (stagedData is not null)
         {
-            File.Move(Path.Combine(staging, dataFile), outputData, overwrite: true);
+            File.Move(stagedData, outputData, overwrite: true);
         }
         else if (File.Exists(outputData))
         {
@@ -237,7 +238,7 @@ public static class Compressor
 
         File.Move(temporary, output, overwrite: true);
         timings["total"] = total.Elapsed.TotalMilliseconds;
-        return new CompressionReport(request.Input, request.Output, SourceBytes(source), new FileInfo(output).Length + (File.Exists(outputData) ? new FileInfo(outputData).Length : 0),
+        return new CompressionReport(request.Input, request.Output, SourceBytes(source), WrittenBytes(output, outputData),
             request.Profile.Name, request.Quantize, RecipePlanner.Name(recipe), passes, sessionOptions, evaluation, budgetNote, timings)
         {
             BudgetChecks = checks,

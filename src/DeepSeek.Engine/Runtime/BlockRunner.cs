@@ -96,7 +96,8 @@ public static class BlockRunner
         return floats * 2 > graph.Initializer.Sum(Bytes);
     }
 
-    private static long Bytes(TensorProto tensor) => Math.Max(0, DataTypes.ByteSize(tensor.DataType, tensor.Dims.Aggregate(1L, (a, d) => a * Math.Max(0, d))));
+    /// <summary>A tensor's data bytes (0 for strings); the model was validated when read, so its dims are sound.</summary>
+    private static long Bytes(TensorProto tensor) => Math.Max(0, DataTypes.ByteSize(tensor.DataType, TensorData.ElementCount(tensor, tensor.Name)));
 
     /// <summary>
     /// The graph's nodes, in order, cut into consecutive blocks: a block closes when the next node's weights would take it past
@@ -110,17 +111,18 @@ public static class BlockRunner
         long bytes = 0;
         foreach (var node in graph.Node)
         {
-            var added = Reads(node).Where(v => sizes.ContainsKey(v) && !held.Contains(v)).Distinct(StringComparer.Ordinal).Sum(v => sizes[v]);
+            var weights = Reads(node).Where(sizes.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
+            var added = weights.Where(v => !held.Contains(v)).Sum(v => sizes[v]);
             if (blocks[^1].Count > 0 && bytes + added > blockBytes)
             {
                 blocks.Add([]);
                 held.Clear();
                 bytes = 0;
-                added = Reads(node).Where(sizes.ContainsKey).Distinct(StringComparer.Ordinal).Sum(v => sizes[v]);
+                added = weights.Sum(v => sizes[v]);
             }
 
             blocks[^1].Add(node);
-            held.UnionWith(Reads(node).Where(sizes.ContainsKey));
+            held.UnionWith(weights);
             bytes += added;
         }
 

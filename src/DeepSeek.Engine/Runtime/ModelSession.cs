@@ -33,11 +33,10 @@ public sealed partial class ModelSession : IDisposable
     {
         if (dataFolder is not null)
         {
-            var withFolder = new Dictionary<string, string>(sessionOptions ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            sessionOptions = new Dictionary<string, string>(sessionOptions ?? new Dictionary<string, string>(), StringComparer.Ordinal)
             {
                 [ExternalDataFolderKey] = dataFolder,
             };
-            sessionOptions = withFolder;
         }
 
         return Create(options => new InferenceSession(model, options), displayPath, sessionOptions, threads);

@@ -85,7 +85,6 @@ public sealed class ExternalDataFile : IDisposable
             position += chunk.Length;
         });
         Length = position;
-        Clear(tensor);
         PointAt(tensor, offset, position - offset);
     }
 
