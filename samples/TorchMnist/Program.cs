@@ -12,7 +12,14 @@ var teacher = report.Accuracy("teacher");
 var student = report.Accuracy("frozen int8 weights");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"student {student:P2} vs teacher {teacher:P2}: {(student - teacher) * 100:+0.00;-0.00} points, parameters {report.TeacherParameters:N0} → {report.StudentParameters:N0}"));
 Console.WriteLine($"calibration digits: {calibration}");
+if (report.SparseModel is not null)
+{
+    var sparse = report.Accuracy("1:16 sparse + distilled");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"1:16 sparse student {sparse:P2} vs teacher {teacher:P2}: {(sparse - teacher) * 100:+0.00;-0.00} points"));
+}
+
 Console.WriteLine($"""
-    Declare it in an app (DeepSeek.Build compresses and ships it):
+    Declare them in an app (DeepSeek.Build compresses, verifies and ships them):
       <DeepSeekModel Include="{report.Model}" Quantize="int8-static" Calibration="{calibration}" AccuracyBudget="1%" />
+      <DeepSeekModel Include="{report.SparseModel}" Quantize="int8-static" Sparsity="1:16" Calibration="{calibration}" AccuracyBudget="1%" />
     """);

@@ -34,6 +34,15 @@ namespace DeepSeek.Build.Tasks
         /// <summary>The AccuracyBudget metadata.</summary>
         public string AccuracyBudget { get; set; } = "";
 
+        /// <summary>The Prune metadata: a share to prune, such as <c>0.3</c> (<c>--prune</c>).</summary>
+        public string Prune { get; set; } = "";
+
+        /// <summary>The PruneMode metadata: <c>channel-l1</c>, <c>channel-l2</c> or <c>magnitude</c> (<c>--prune-mode</c>).</summary>
+        public string PruneMode { get; set; } = "";
+
+        /// <summary>The Sparsity metadata: an N:M pattern such as <c>2:4</c> or <c>1:16</c> (<c>--sparsity</c>).</summary>
+        public string Sparsity { get; set; } = "";
+
         /// <summary>The Dims metadata: sizes of symbolic input dimensions for random samples, <c>name=size</c> separated by <c>;</c> or <c>,</c> (each becomes a <c>--dim</c>).</summary>
         public string Dims { get; set; } = "";
 
@@ -75,6 +84,9 @@ namespace DeepSeek.Build.Tasks
                 args.AddRange(new[] { "compress", Model, "-o", Output, "--manifest", Manifest, "--quantize", Quantize });
                 AddIfSet(args, "--calibration", Calibration);
                 AddIfSet(args, "--accuracy-budget", AccuracyBudget);
+                AddIfSet(args, "--prune", Prune);
+                AddIfSet(args, "--prune-mode", PruneMode);
+                AddIfSet(args, "--sparsity", Sparsity);
                 AddIfSet(args, "--cache", CacheDirectory);
                 AddIfSet(args, "--max-memory", MaxMemory);
                 AddIfSet(args, "--report", Report);

@@ -20,9 +20,9 @@ internal static class CompressCommand
         var quantize = new Option<string>("--quantize") { Description = "none, int8, int8-dynamic, int8-static, int4, fp16 or auto.", DefaultValueFactory = _ => "auto" };
         var calibration = new Option<string?>("--calibration") { Description = "Folder of sample inputs for calibration and verification." };
         var method = new Option<string>("--calibration-method") { Description = "minmax, percentile or mse.", DefaultValueFactory = _ => "minmax" };
-        var prune = new Option<string?>("--prune") { Description = "Fraction of weights to prune (not available yet)." };
-        var pruneMode = new Option<string?>("--prune-mode") { Description = "magnitude, channel-l1 or channel-l2 (not available yet)." };
-        var sparsity = new Option<string?>("--sparsity") { Description = "N:M sparsity such as 2:4 (not available yet)." };
+        var prune = new Option<string?>("--prune") { Description = "Share to prune, such as 0.3: of the prunable channels' weights (channel modes) or of each layer's weights (magnitude); the accuracy budget decides how much ships." };
+        var pruneMode = new Option<string?>("--prune-mode") { Description = "channel-l1 (default with --prune), channel-l2 (remove whole channels and FFN units) or magnitude (zero single weights)." };
+        var sparsity = new Option<string?>("--sparsity") { Description = "N:M magnitude pruning such as 2:4 or 1:16: at most N of every M weights along a layer's input stay." };
         var block = new Option<int?>("--int4-block") { Description = "INT4: values per block (32, 64 or 128); default 32, 128 for models of 1B parameters or more." };
         var symmetric = new Option<bool>("--int4-symmetric") { Description = "INT4: symmetric blocks (no zero points)." };
         var int4Method = new Option<string>("--int4-method") { Description = "INT4: gptq (errors weighed by the calibration data's layer inputs), rtn (each block rounded to nearest) or auto (gptq with --calibration, else rtn).", DefaultValueFactory = _ => "auto" };
@@ -55,14 +55,7 @@ internal static class CompressCommand
             var input = parse.GetRequiredValue(model);
             return Task.FromResult(DeepSeekCli.Guard(error, input, () =>
             {
-                foreach (var unavailable in new[] { prune, pruneMode, sparsity })
-                {
-                    if (parse.GetValue(unavailable) is not null)
-                    {
-                        throw new DeepSeekException(DiagnosticIds.InvalidOption, unavailable.Name, "pruning and sparsity are not available in this version yet", "leave the option out");
-                    }
-                }
-
+                var pruning = DeepSeek.Engine.Pruning.PruneSettings.Parse(parse.GetValue(prune), parse.GetValue(pruneMode), parse.GetValue(sparsity));
                 var dims = new Dictionary<string, long>(StringComparer.Ordinal);
                 foreach (var text in parse.GetValue(dim) ?? [])
                 {
@@ -94,6 +87,7 @@ internal static class CompressCommand
                     HtmlReportPath = parse.GetValue(htmlReport),
                     Dims = dims,
                     MaxMemory = parse.GetValue(maxMemory) is { } memory ? MemoryBudget.Parse(memory) : null,
+                    Prune = pruning,
                 };
                 var cacheFolder = parse.GetValue(cache) is { } folder ? new CompressionCache(folder) : null;
                 var key = cacheFolder is null ? null : CompressionCache.Key(request);
@@ -149,6 +143,20 @@ internal static class CompressCommand
         foreach (var (key, value) in r.SessionOptions)
         {
             o.WriteLine($"  needs session option {key}={value}");
+        }
+
+        if (r.Pruning is { } pruning)
+        {
+            o.WriteLine(string.Create(c, $"  pruning {pruning.Requested}: shipped {pruning.ShippedFraction:P1} ({pruning.ModelFraction:P1} of the model's weights)"));
+            foreach (var tried in pruning.Tried)
+            {
+                o.WriteLine($"    missed the budget at {tried}");
+            }
+
+            foreach (var layer in pruning.Layers.Where(l => l.After < l.Before || l.Sensitivity > 0))
+            {
+                o.WriteLine(string.Create(c, $"    {layer.Layer,-32} {layer.Kind,-14} {layer.Before,8:N0} → {layer.After,8:N0} ({layer.Removed:P0} removed{(layer.Sensitivity > 0 ? $", sensitivity {layer.Sensitivity:0.####}" : "")})"));
+            }
         }
 
         EvalCommand.WriteMetrics(r.Evaluation, o);

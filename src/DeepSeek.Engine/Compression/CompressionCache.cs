@@ -46,6 +46,7 @@ public sealed class CompressionCache(string directory)
             .Append(";size=").Append(p.SizeBudgetMB?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none").Append('\n');
         text.Append("quantize=").Append(request.Quantize).Append(";method=").Append(request.CalibrationMethod)
             .Append(";samples=").Append(request.MaxCalibrationSamples).Append(";int4=").Append(request.Int4BlockSize).Append(request.Int4Symmetric ? "s" : "a").Append(Int4Methods.Name(request.Int4Method))
+            .Append(";prune=").Append(request.Prune?.ToString() ?? "none")
             .Append(";budget=").Append(request.Budget?.Name ?? "none")
             .Append(";task=").Append(request.Task ?? "")
             .Append(";kinds=").Append(string.Join(",", request.OutputKinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => k.Key + "=" + k.Value)))

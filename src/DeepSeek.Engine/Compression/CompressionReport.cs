@@ -31,6 +31,9 @@ public sealed record CompressionReport(
     /// measured none: another recipe, or the all-int8 model met the fidelity target at once).</summary>
     public IReadOnlyList<LayerSensitivity> Sensitivity { get; init; } = [];
 
+    /// <summary>What pruning removed, layer by layer (null when the request asked for none).</summary>
+    public Pruning.PruningReport? Pruning { get; init; }
+
     /// <summary>Output size over input size.</summary>
     public double SizeRatio => InputBytes == 0 ? 0 : (double)OutputBytes / InputBytes;
 }

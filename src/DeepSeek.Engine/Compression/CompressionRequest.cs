@@ -37,6 +37,9 @@ public sealed record CompressionRequest
     /// <summary>INT4: how blocks are rounded (GPTQ with calibration data by default).</summary>
     public Int4Method Int4Method { get; init; } = Int4Method.Auto;
 
+    /// <summary>Pruning (<c>Prune</c>, <c>PruneMode</c>, <c>Sparsity</c>); null: none.</summary>
+    public Pruning.PruneSettings? Prune { get; init; }
+
     /// <summary>The memory the engine may use (<see cref="MemoryBudget"/>); null: <see cref="MemoryBudget.FromMachine"/>.</summary>
     public long? MaxMemory { get; init; }
 

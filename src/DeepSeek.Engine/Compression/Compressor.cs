@@ -63,15 +63,25 @@ public static class Compressor
 
         var recipes = RecipePlanner.Candidates(request.Quantize, request.Profile, source, data is not null);
         var attempts = new List<string>();
+        var pruning = new PruneState();
         for (var i = 0; ; i++)
         {
             try
             {
-                var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds, dataSource, data is null), new Dictionary<string, double>(timings), total, recipes.Count > 1, progress, cancellationToken);
+                var report = Attempt(recipes[i], request, source, output, new Evidence(samples, sampleNames, labels, kinds, dataSource, data is null), new Dictionary<string, double>(timings), total, recipes.Count > 1, pruning, progress, cancellationToken);
                 report = report with { Attempts = attempts };
                 WriteReports(request, report, source, output);
 
                 return report;
+            }
+            catch (DeepSeekException e) when (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id && pruning.Shipped > 0 && pruning.Retries < PruneRetries)
+            {
+                // Pruning passed the budget on its own, the quantized model missed it: the same recipe again with half the share.
+                attempts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{RecipePlanner.Name(recipes[i])} with {pruning.Shipped:P1} pruned: {e.Problem}"));
+                pruning.Limit = pruning.Shipped / 2;
+                pruning.Retries++;
+                progress?.Report($"{RecipePlanner.Name(recipes[i])} with pruning missed the budget; trying again with less pruned");
+                i--;
             }
             catch (DeepSeekException e) when (i + 1 < recipes.Count && (e.Id == DiagnosticIds.AccuracyBudgetMissed.Id || e.Id == DiagnosticIds.NoKernel.Id || e.Id == DiagnosticIds.SlowerThanOriginal.Id || e.Id == DiagnosticIds.SizeBudgetExceeded.Id || e.Id == DiagnosticIds.NotSmaller.Id || e.Id == DiagnosticIds.StaticNotFaster.Id))
             {
@@ -81,8 +91,19 @@ public static class Compressor
         }
     }
 
+    /// <summary>After a quantized model missed the budget, a pruned attempt is retried at most this many times (half the share each).</summary>
+    public const int PruneRetries = 3;
+
+    /// <summary>What pruning shipped in the last attempt, and the most the next may remove.</summary>
+    private sealed class PruneState
+    {
+        public double Limit { get; set; } = 1;
+        public double Shipped { get; set; }
+        public int Retries { get; set; }
+    }
+
     private static CompressionReport Attempt(Recipe recipe, CompressionRequest request, OnnxModel source, string output,
-        Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
+        Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, PruneState pruning, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(output)!;
         if (!Directory.Exists(directory))
@@ -105,7 +126,7 @@ public static class Compressor
                 working.OutputData = new ExternalDataFile(Path.Combine(staging, $".{Guid.NewGuid():N}.data"));
             }
 
-            return CompressAndVerify(recipe, request, source, output, staging, working, evidence, timings, total, checkSpeed, progress, cancellationToken);
+            return CompressAndVerify(recipe, request, source, output, staging, working, evidence, timings, total, checkSpeed, pruning, progress, cancellationToken);
         }
         finally
         {
@@ -123,16 +144,24 @@ public static class Compressor
 
     /// <summary>One recipe's passes on <paramref name="working"/>, written to <paramref name="staging"/>, verified, moved into place.</summary>
     private static CompressionReport CompressAndVerify(Recipe recipe, CompressionRequest request, OnnxModel source, string output, string staging, OnnxModel working,
-        Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, IProgress<string>? progress, CancellationToken cancellationToken)
+        Evidence evidence, Dictionary<string, double> timings, Stopwatch total, bool checkSpeed, PruneState pruning, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var samples = evidence.Samples;
         var clock = Stopwatch.StartNew();
         var context = new PassContext(working) { Log = progress ?? new Progress<string>(), Cancellation = cancellationToken };
-        var run = new StageRun(request, source, context, samples, progress, cancellationToken) { RandomSamples = evidence.Random };
+        var run = new StageRun(request, source, context, samples, progress, cancellationToken)
+        {
+            RandomSamples = evidence.Random,
+            PruneLimit = pruning.Limit,
+            CheckBudget = candidate => CheckPruned(recipe, request, source, candidate, staging, evidence),
+        };
+        pruning.Shipped = 0;
         foreach (var stage in RecipeBook.Get(recipe).Stages)
         {
             RecipeStages.Run(stage, run);
         }
+
+        pruning.Shipped = run.Pruning?.ShippedFraction ?? 0;
 
         var passes = run.Passes;
         var sensitivity = run.Sensitivity;
@@ -244,7 +273,34 @@ public static class Compressor
             BudgetChecks = checks,
             Sensitivity = sensitivity,
             Warnings = warnings,
+            Pruning = run.Pruning,
         };
+    }
+
+    /// <summary>
+    /// A pruned model before quantization against the accuracy budget (null: within it; else what missed): half the budget when
+    /// a quantizing recipe follows, which spends the rest; the whole budget for <c>none</c>. Opted out: always within.
+    /// </summary>
+    private static string? CheckPruned(Recipe recipe, CompressionRequest request, OnnxModel source, OnnxModel candidate, string staging, Evidence evidence)
+    {
+        if (request.Budget is not { } budget)
+        {
+            return null;
+        }
+
+        var path = Path.Combine(staging, ".pruned-candidate.onnx");
+        candidate.Save(path, new ModelWriteOptions { ExternalData = ExternalDataMode.Inline });
+        try
+        {
+            using var original = ModelSession.Open(source.SourcePath!, null);
+            using var pruned = ModelSession.Open(path, null);
+            var evaluation = Evaluator.Compare(original, pruned, evidence.Samples, evidence.Labels, evidence.DataSource, request.Output, null, evidence.SampleNames, evidence.Kinds);
+            return (recipe == Recipe.None ? budget : budget with { Points = budget.Points / 2 }).Check(evaluation);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     /// <summary>

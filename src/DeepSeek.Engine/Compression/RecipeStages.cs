@@ -30,6 +30,15 @@ internal sealed class StageRun(CompressionRequest request, OnnxModel source, Pas
     public IReadOnlyDictionary<string, (double[] Hessian, long Rows)>? InputMoments { get; set; }
     public IReadOnlyList<LayerSensitivity> Sensitivity { get; set; } = [];
 
+    /// <summary>Checks a pruned candidate against the accuracy budget (null: within it); set by the compressor.</summary>
+    public Func<DeepSeek.Onnx.Model.OnnxModel, string?> CheckBudget { get; init; } = _ => null;
+
+    /// <summary>The most pruning may remove in this attempt (a retry after a missed budget lowers it).</summary>
+    public double PruneLimit { get; init; } = 1;
+
+    /// <summary>What the prune stage removed (null: no pruning asked for).</summary>
+    public Pruning.PruningReport? Pruning { get; set; }
+
     /// <summary>Nodes, tables and tensors the quantizing stages rewrote: 0 means the recipe did nothing to this model.</summary>
     public long Quantized { get; set; }
 }
@@ -39,9 +48,9 @@ internal static class RecipeStages
 {
     /// <summary>The stage names a recipe may use (<c>opset-upgrade:N</c> takes the opset it needs).</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["constant-initializers", "opset-upgrade:N", "fold-batchnorm", "gemm-to-matmul", "embeddings-int8", "embeddings-int4", "calibrate", "measure-inputs", "int8-static", "int8-dynamic", "int4-block", "fp16-weights"];
+        ["constant-initializers", "opset-upgrade:N", "fold-batchnorm", "gemm-to-matmul", "prune", "embeddings-int8", "embeddings-int4", "calibrate", "measure-inputs", "int8-static", "int8-dynamic", "int4-block", "fp16-weights", "sparse-storage"];
 
-    private static readonly HashSet<string> Quantizing = ["embeddings-int8", "embeddings-int4", "int8-dynamic", "int4-block", "fp16-weights"];
+    private static readonly HashSet<string> Quantizing = ["embeddings-int8", "embeddings-int4", "int8-dynamic", "int4-block", "fp16-weights", "sparse-storage"];
 
     public static void Run(string stage, StageRun run)
     {
@@ -99,6 +108,22 @@ internal static class RecipeStages
             }
 
             case "fp16-weights": Pass(run, new Fp16WeightsPass()); break;
+            case "sparse-storage": Pass(run, new DeepSeek.Engine.Pruning.SparseStoragePass()); break;
+            case "prune" when request.Prune is { } prune:
+            {
+                var clock = Stopwatch.StartNew();
+                run.Progress?.Report($"pass prune ({prune})");
+                var report = DeepSeek.Engine.Pruning.PruningStage.Run(new DeepSeek.Engine.Pruning.PruningInputs(run.Working, prune, run.PruneLimit, run.Samples, run.CheckBudget, run.Progress, run.CancellationToken));
+                run.Pruning = report;
+                var changed = report.Layers.Count(l => l.After < l.Before);
+                run.Quantized += changed;
+                run.Passes.Add(new PassReport(new PassResult("prune", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{report.Requested}: {report.ShippedFraction:P1} of the prunable weights removed in {changed} layer(s), {report.ModelFraction:P1} of the model's"),
+                    new Dictionary<string, long> { ["layers"] = changed, ["prunable"] = report.Layers.Count }), clock.Elapsed.TotalMilliseconds));
+                break;
+            }
+
+            case "prune": break;
             case "calibrate":
             {
                 var clock = Stopwatch.StartNew();

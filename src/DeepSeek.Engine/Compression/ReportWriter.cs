@@ -168,6 +168,35 @@ public static class ReportWriter
         }
 
         json.WriteEndArray();
+        if (report.Pruning is { } pruning)
+        {
+            json.WriteStartObject("pruning");
+            json.WriteString("requested", pruning.Requested);
+            json.WriteNumber("requestedFraction", Math.Round(pruning.RequestedFraction, 6));
+            json.WriteNumber("shippedFraction", Math.Round(pruning.ShippedFraction, 6));
+            json.WriteNumber("modelFraction", Math.Round(pruning.ModelFraction, 6));
+            json.WriteStartArray("layers");
+            foreach (var layer in pruning.Layers)
+            {
+                json.WriteStartObject();
+                json.WriteString("layer", layer.Layer);
+                json.WriteString("kind", layer.Kind);
+                json.WriteNumber("before", layer.Before);
+                json.WriteNumber("after", layer.After);
+                json.WriteNumber("sensitivity", Math.Round(layer.Sensitivity, 6));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("tried");
+            foreach (var tried in pruning.Tried)
+            {
+                json.WriteStringValue(tried);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
 
         json.WriteStartObject("timingsMs");
         foreach (var (key, value) in report.TimingsMs)

@@ -82,7 +82,9 @@ internal sealed class KindAccumulator(OutputKind kind)
 
     private void AddEmbedding(double[] a, double[] b, IReadOnlyList<long> shape, double[]? mask)
     {
-        if (shape.Count >= 3 && shape[0] > 0 && shape[1] > 0 && a.Length > 0)
+        // [batch, sequence, width] is pooled over the sequence; an image model's [N, C, H, W] features are one vector per row
+        // (pooling its C channels as a "sequence" of width-1 vectors would compare scalars, cosine 1 whatever they hold).
+        if (shape.Count == 3 && shape[0] > 0 && shape[1] > 0 && a.Length > 0)
         {
             int batch = (int)shape[0], sequence = (int)shape[1], width = a.Length / (batch * sequence);
             var rowMask = mask is not null && mask.Length == batch * sequence ? mask : null;

@@ -37,6 +37,26 @@ public sealed class MagnitudePruner : IDisposable
         Build(module, weight => pattern.Fits(weight) ? pattern.Mask(weight) : null);
     }
 
+    /// <summary>
+    /// Masks only the named layers (names as <see cref="Layers"/> gives them, such as <c>fc1</c>) to the N:M <paramref name="pattern"/>:
+    /// a classifier's last layer and a first convolution usually stay dense.
+    /// </summary>
+    /// <exception cref="ArgumentException">When a name is not a Linear or Conv2d layer of <paramref name="module"/>, or its rows do not split into groups of M.</exception>
+    public MagnitudePruner(nn.Module module, SparsityPattern pattern, IReadOnlyCollection<string> layerNames)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(layerNames);
+        Pattern = pattern;
+        var known = LayerOverride.Layers(module).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in layerNames.Where(n => !known.Contains(n)))
+        {
+            throw new ArgumentException($"'{name}' is not a Linear or Conv2d layer of '{module.GetName()}' (its layers: {string.Join(", ", known)})", nameof(layerNames));
+        }
+
+        Build(module, weight => pattern.Mask(weight), name => layerNames.Contains(name));
+    }
+
     /// <summary>The N:M pattern, or null for unstructured pruning.</summary>
     public SparsityPattern? Pattern { get; }
 
@@ -94,9 +114,9 @@ public sealed class MagnitudePruner : IDisposable
         disposed = true;
     }
 
-    private void Build(nn.Module module, Func<Tensor, Tensor?> maskOf)
+    private void Build(nn.Module module, Func<Tensor, Tensor?> maskOf, Func<string, bool>? include = null)
     {
-        foreach (var (name, layer) in LayerOverride.Layers(module))
+        foreach (var (name, layer) in LayerOverride.Layers(module).Where(l => include?.Invoke(l.Name) ?? true))
         {
             var weight = layer is Linear linear ? linear.weight! : ((Conv2d)layer).weight!;
             if (maskOf(weight) is { } mask)

@@ -1,0 +1,320 @@
+using DeepSeek.Engine.Graph;
+using DeepSeek.Onnx.Model;
+using DeepSeek.Onnx.Protobuf;
+
+namespace DeepSeek.Engine.Pruning;
+
+/// <summary>
+/// Removes units from one <see cref="UnitGroup"/>: the producer's filters or columns, every per-unit constant, and the
+/// consumers' input channels or rows. What the removed units contributed on average is given back: a Conv consumer's bias
+/// gets each removed channel's mean times its weights; a MatMul consumer's kept rows (and its bias) are refitted by least
+/// squares on the measured XᵀX, so the layer's output moves as little as the kept units allow.
+/// </summary>
+internal static class ChannelPruner
+{
+    /// <summary>The refit's ridge, as a share of XᵀX's mean diagonal: few calibration rows must not be fitted exactly, and the
+    /// kept rows stay near their trained weights where the rows say little.</summary>
+    public const double Ridge = 0.02;
+
+    /// <summary>Each unit's importance: the L1 or L2 norm of the producer's weights for it.</summary>
+    public static double[] Scores(OnnxModel model, GraphEditor editor, UnitGroup group, PruneMode mode)
+    {
+        var tensor = editor.ConstantTensor(group.Weight.Node.Input[group.Weight.Input])!;
+        var data = Tensors.ReadFloats(tensor, model);
+        var scores = new double[group.Units];
+        var inner = (int)(data.Length / tensor.Dims.Take(group.Weight.Axis + 1).Aggregate(1L, (a, d) => a * d));
+        for (var i = 0; i < data.Length; i++)
+        {
+            var unit = i / inner % group.Units;
+            scores[unit] += mode == PruneMode.ChannelL2 ? (double)data[i] * data[i] : Math.Abs(data[i]);
+        }
+
+        return mode == PruneMode.ChannelL2 ? Array.ConvertAll(scores, Math.Sqrt) : scores;
+    }
+
+    /// <summary>The units to keep when <paramref name="remove"/> of them go: the highest scores, in their original order.</summary>
+    public static int[] Keep(double[] scores, int remove)
+        => Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(scores.Length - remove).Order().ToArray();
+
+    /// <summary>Rewrites the group's tensors to the kept units (new initializers; the old ones are left for the caller to drop).</summary>
+    public static void Apply(OnnxModel model, GraphEditor editor, UnitGroup group, int[] keep, IReadOnlyDictionary<string, UnitMoments>? moments)
+    {
+        if (keep.Length == group.Units)
+        {
+            return;
+        }
+
+        var removed = Enumerable.Range(0, group.Units).Except(keep).ToArray();
+        foreach (var consumer in group.Consumers)
+        {
+            var stats = moments?.GetValueOrDefault(consumer.Node.Input[0]);
+            if (consumer.Node.OpType == "MatMul" && stats?.Gram is not null)
+            {
+                Refit(model, editor, consumer.Node, keep, stats);
+            }
+            else
+            {
+                if (consumer.Node.OpType == "Conv" && stats is not null)
+                {
+                    AddRemovedMeans(model, editor, consumer.Node, removed, stats);
+                }
+
+                Slice(model, editor, consumer, keep);
+            }
+        }
+
+        Slice(model, editor, group.Weight, keep);
+        foreach (var slice in group.PerUnit)
+        {
+            Slice(model, editor, slice, keep);
+        }
+
+        // The values' declared shapes no longer hold: ONNX Runtime infers them again.
+        var changed = group.Values.ToHashSet(StringComparer.Ordinal);
+        for (var i = editor.Graph.ValueInfo.Count - 1; i >= 0; i--)
+        {
+            if (changed.Contains(editor.Graph.ValueInfo[i].Name))
+            {
+                editor.Graph.ValueInfo.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>Replaces the slice's tensor with its kept entries along the slice's axis.</summary>
+    private static void Slice(OnnxModel model, GraphEditor editor, UnitSlice slice, int[] keep)
+    {
+        var name = slice.Node.Input[slice.Input];
+        var tensor = editor.ConstantTensor(name)!;
+        var dims = tensor.Dims.ToArray();
+        var data = Tensors.ReadFloats(tensor, model);
+        slice.Node.Input[slice.Input] = editor.AddInitializer(name + "_pruned", Tensors.Float(Take(data, dims, slice.Axis, keep), With(dims, slice.Axis, keep.Length)));
+    }
+
+    /// <summary>The entries of <paramref name="data"/> (shape <paramref name="dims"/>) at <paramref name="keep"/> along <paramref name="axis"/>.</summary>
+    internal static float[] Take(float[] data, long[] dims, int axis, int[] keep)
+    {
+        var outer = (int)dims.Take(axis).Aggregate(1L, (a, d) => a * d);
+        var inner = (int)dims.Skip(axis + 1).Aggregate(1L, (a, d) => a * d);
+        var units = (int)dims[axis];
+        var result = new float[outer * keep.Length * inner];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var k = 0; k < keep.Length; k++)
+            {
+                data.AsSpan(((o * units) + keep[k]) * inner, inner).CopyTo(result.AsSpan(((o * keep.Length) + k) * inner, inner));
+            }
+        }
+
+        return result;
+    }
+
+    private static long[] With(long[] dims, int axis, long size)
+    {
+        var copy = (long[])dims.Clone();
+        copy[axis] = size;
+        return copy;
+    }
+
+    /// <summary>A Conv consumer's bias gains Σ over removed channels of mean × the channel's kernel sum (zero padding aside).</summary>
+    private static void AddRemovedMeans(OnnxModel model, GraphEditor editor, NodeProto conv, int[] removed, UnitMoments stats)
+    {
+        var weight = editor.ConstantTensor(conv.Input[1])!;
+        var w = Tensors.ReadFloats(weight, model);
+        var outputs = (int)weight.Dims[0];
+        var channels = (int)weight.Dims[1];
+        var kernel = w.Length / outputs / channels;
+        var hasBias = conv.Input.Count > 2 && conv.Input[2].Length > 0;
+        var bias = hasBias ? Tensors.ReadFloats(editor.ConstantTensor(conv.Input[2])!, model) : new float[outputs];
+        for (var o = 0; o < outputs; o++)
+        {
+            double add = 0;
+            foreach (var c in removed)
+            {
+                var mean = stats.Mean(c);
+                if (mean != 0)
+                {
+                    double sum = 0;
+                    foreach (var v in w.AsSpan(((o * channels) + c) * kernel, kernel))
+                    {
+                        sum += v;
+                    }
+
+                    add += mean * sum;
+                }
+            }
+
+            bias[o] += (float)add;
+        }
+
+        var name = editor.AddInitializer((hasBias ? conv.Input[2] : conv.Name + "_bias") + "_compensated", Tensors.Float(bias, outputs));
+        if (hasBias)
+        {
+            conv.Input[2] = name;
+        }
+        else
+        {
+            while (conv.Input.Count < 2)
+            {
+                conv.Input.Add("");
+            }
+
+            conv.Input.Add(name);
+        }
+    }
+
+    /// <summary>
+    /// A MatMul consumer y = x·W refitted on the kept rows: W'ₖ (and a bias shift δ when a constant Add follows) minimize
+    /// Σ‖xₖ·W'ₖ + δ − x·W‖² over the measured rows — normal equations from XᵀX and Σx, with a small ridge for stability.
+    /// </summary>
+    private static void Refit(OnnxModel model, GraphEditor editor, NodeProto matmul, int[] keep, UnitMoments stats)
+    {
+        var weight = editor.ConstantTensor(matmul.Input[1])!;
+        var units = (int)weight.Dims[0];
+        var width = (int)weight.Dims[1];
+        var w = Tensors.ReadFloats(weight, model);
+        var gram = stats.Gram!;
+        var biasAdd = editor.Consumers(matmul.Output[0]) is [{ OpType: "Add" } add] && !editor.IsGraphOutput(matmul.Output[0])
+            && add.Input.Select((x, i) => (x, i)).FirstOrDefault(p => p.x != matmul.Output[0]) is var (other, index) && other is not null
+            && editor.ConstantTensor(other) is { DataType: (int)TensorProto.Types.DataType.Float } b && b.Dims.Aggregate(1L, (a, d) => a * d) == width && b.Dims[^1] == width
+            ? (Node: add, Input: index) : ((NodeProto Node, int Input)?)null;
+        var k = keep.Length;
+        var n = k + (biasAdd is null ? 0 : 1);
+        // A = [X_K, 1]: AᵀA from the moments; AᵀY = AᵀX·W.
+        var ata = new double[n * n];
+        var aty = new double[n * width];
+        for (var i = 0; i < k; i++)
+        {
+            for (var j = 0; j < k; j++)
+            {
+                ata[(i * n) + j] = gram[(keep[i] * units) + keep[j]];
+            }
+
+            if (biasAdd is not null)
+            {
+                ata[(i * n) + k] = ata[(k * n) + i] = stats.Sums[keep[i]];
+            }
+        }
+
+        if (biasAdd is not null)
+        {
+            ata[(k * n) + k] = stats.Count;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var row = i < k ? gram.AsSpan(keep[i] * units, units) : stats.Sums;
+            for (var u = 0; u < units; u++)
+            {
+                var x = row[u];
+                if (x != 0)
+                {
+                    for (var c = 0; c < width; c++)
+                    {
+                        aty[(i * width) + c] += x * w[(u * width) + c];
+                    }
+                }
+            }
+        }
+
+        // The ridge pulls the kept rows towards their original weights (not towards zero): λ‖W'ₖ − Wₖ‖².
+        var ridge = Ridge * Enumerable.Range(0, k).Average(i => ata[(i * n) + i]) + 1e-12;
+        for (var i = 0; i < k; i++)
+        {
+            ata[(i * n) + i] += ridge;
+            for (var c = 0; c < width; c++)
+            {
+                aty[(i * width) + c] += ridge * w[(keep[i] * width) + c];
+            }
+        }
+
+        if (!Cholesky.Solve(ata, aty, n, width))
+        {
+            Slice(model, editor, new UnitSlice(matmul, 1, 0), keep); // not positive definite (a unit never active): plain removal
+            return;
+        }
+
+        var refit = new float[k * width];
+        for (var i = 0; i < refit.Length; i++)
+        {
+            refit[i] = (float)aty[i];
+        }
+
+        matmul.Input[1] = editor.AddInitializer(matmul.Input[1] + "_pruned", Tensors.Float(refit, k, width));
+        if (biasAdd is { } add2)
+        {
+            var biasTensor = editor.ConstantTensor(add2.Node.Input[add2.Input])!;
+            var bias = Tensors.ReadFloats(biasTensor, model);
+            for (var c = 0; c < width; c++)
+            {
+                bias[c] += (float)aty[(k * width) + c];
+            }
+
+            add2.Node.Input[add2.Input] = editor.AddInitializer(add2.Node.Input[add2.Input] + "_refit", Tensors.Float(bias, [.. biasTensor.Dims]));
+        }
+    }
+}
+
+/// <summary>Solves A·X = B in place for a symmetric positive definite A (n×n, row-major; B n×m is overwritten by X).</summary>
+internal static class Cholesky
+{
+    /// <summary>False when A is not positive definite.</summary>
+    public static bool Solve(double[] a, double[] b, int n, int m)
+    {
+        for (var j = 0; j < n; j++)
+        {
+            var d = a[(j * n) + j];
+            for (var p = 0; p < j; p++)
+            {
+                d -= a[(j * n) + p] * a[(j * n) + p];
+            }
+
+            if (!(d > 0))
+            {
+                return false;
+            }
+
+            var l = Math.Sqrt(d);
+            a[(j * n) + j] = l;
+            System.Threading.Tasks.Parallel.For(j + 1, n, i =>
+            {
+                var s = a[(i * n) + j];
+                var ri = a.AsSpan(i * n, j);
+                var rj = a.AsSpan(j * n, j);
+                for (var p = 0; p < j; p++)
+                {
+                    s -= ri[p] * rj[p];
+                }
+
+                a[(i * n) + j] = s / l;
+            });
+        }
+
+        // L·Y = B, then Lᵀ·X = Y, a row of B at a time
+        for (var i = 0; i < n; i++)
+        {
+            Eliminate(a, b, n, m, i, Enumerable.Range(0, i).Select(p => (p, a[(i * n) + p])));
+        }
+
+        for (var i = n - 1; i >= 0; i--)
+        {
+            Eliminate(a, b, n, m, i, Enumerable.Range(i + 1, n - i - 1).Select(p => (p, a[(p * n) + i])));
+        }
+
+        return true;
+    }
+
+    /// <summary>Row i of B: minus each solved row p times its factor, then divided by L's diagonal.</summary>
+    private static void Eliminate(double[] a, double[] b, int n, int m, int i, IEnumerable<(int Row, double Factor)> solved)
+    {
+        var row = b.AsSpan(i * m, m);
+        foreach (var (p, f) in solved)
+        {
+            if (f != 0)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.AsSpan(p * m, m), -f, row, row);
+            }
+        }
+
+        System.Numerics.Tensors.TensorPrimitives.Multiply(row, 1 / a[(i * n) + i], row);
+    }
+}

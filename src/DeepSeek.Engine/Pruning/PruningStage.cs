@@ -1,0 +1,233 @@
+using System.Globalization;
+using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Graph;
+using DeepSeek.Engine.Runtime;
+using DeepSeek.Onnx.Diagnostics;
+using DeepSeek.Onnx.Model;
+using DeepSeek.Onnx.Protobuf;
+using Google.Protobuf;
+
+namespace DeepSeek.Engine.Pruning;
+
+/// <summary>What the prune stage needs from the compressor: the model, the request, samples, and a check of a candidate
+/// against the accuracy budget (null: within it; else what missed).</summary>
+internal sealed record PruningInputs(OnnxModel Model, PruneSettings Settings, double Limit, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> Samples,
+    Func<OnnxModel, string?> CheckBudget, IProgress<string>? Progress, CancellationToken Cancellation);
+
+/// <summary>
+/// The <c>prune</c> stage: removes channels (or zeroes weights) in the working model, as much of the request as the accuracy
+/// budget lets through. Channel modes measure each prunable layer's sensitivity (the outputs' cosine with that layer alone
+/// pruned at the requested share), give less sensitive layers larger shares so that the weighted mean is the request, then
+/// check the whole model: a share that misses the budget is halved towards nothing (docs/recipes.md, "Pruning").
+/// </summary>
+internal static class PruningStage
+{
+    /// <summary>Samples used to measure sensitivity and layer statistics.</summary>
+    public const int MaxSamples = 16;
+
+    /// <summary>The shares tried, as fractions of the request, largest first.</summary>
+    public static IReadOnlyList<double> Steps { get; } = [1, 0.75, 0.5, 0.35, 0.25, 0.125];
+
+    /// <summary>No layer loses more than this share of its units.</summary>
+    public const double MaxLayerShare = 0.9;
+
+    public static PruningReport Run(PruningInputs inputs)
+    {
+        if (inputs.Model.HasExternalData)
+        {
+            throw new DeepSeekException(DiagnosticIds.InvalidOption, "--prune", "pruning does not take models that keep their weights in external data yet",
+                "leave Prune/Sparsity out for this model, or quantize it (int4, int8-dynamic) without pruning");
+        }
+
+        return inputs.Settings.Mode == PruneMode.Magnitude ? Magnitude(inputs) : Channels(inputs);
+    }
+
+    private static PruningReport Channels(PruningInputs inputs)
+    {
+        var model = inputs.Model;
+        var settings = inputs.Settings;
+
+        // A channel's filter norm means something only with its BatchNormalization scale in it: fold first (exact).
+        _ = new DeepSeek.Engine.Passes.FoldBatchNormPass().Run(new DeepSeek.Engine.Passes.PassContext(model) { Cancellation = inputs.Cancellation });
+        var groups = UnitGroups.Find(new GraphEditor(model.Proto.Graph));
+        var total = model.Graph.Weights().Sum(w => w.Elements);
+        if (groups.Count == 0)
+        {
+            inputs.Progress?.Report("pruning: no layer's units can be removed without changing others (every channel meets a residual addition, concatenation or output)");
+            return new PruningReport(settings.ToString(), settings.Fraction, 0, 0, [], []);
+        }
+
+        // The consumers are refitted on the first half of the samples and sensitivity is measured on the other half: a refit
+        // judged on its own rows would look perfect.
+        var samples = inputs.Samples.Take(MaxSamples).ToList();
+        var fitted = samples.Take(Math.Max(1, (samples.Count + 1) / 2)).ToList();
+        var measured = samples.Count > 1 ? samples.Skip(fitted.Count).ToList() : samples;
+        inputs.Progress?.Report($"pruning: {groups.Count} prunable layer(s); measuring their inputs");
+        var moments = UnitStatistics.Collect(model, groups, fitted, inputs.Progress, inputs.Cancellation);
+        var scores = groups.Select(g => ChannelPruner.Scores(model, new GraphEditor(model.Proto.Graph), g, settings.Mode)).ToList();
+        var reference = Outputs(model.Proto, measured, model.DisplayPath);
+        var request = Math.Min(settings.Fraction, inputs.Limit);
+
+        // Sensitivity: each layer alone at the requested share.
+        var loss = new double[groups.Count];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            inputs.Cancellation.ThrowIfCancellationRequested();
+            inputs.Progress?.Report($"pruning sensitivity {g + 1}/{groups.Count}: {groups[g].Name}");
+            var shares = new double[groups.Count];
+            shares[g] = Math.Min(MaxLayerShare, settings.Fraction);
+            var candidate = Pruned(model, shares, scores, moments);
+            loss[g] = 1 - MeanCosine(reference, Outputs(candidate.Proto, measured, model.DisplayPath));
+        }
+
+        var tried = new List<string>();
+        foreach (var step in Steps)
+        {
+            var target = request * step;
+            var shares = Allocate(groups, loss, target);
+            var candidate = Pruned(model, shares, scores, moments);
+            inputs.Progress?.Report(string.Create(CultureInfo.InvariantCulture, $"pruning: checking {target:0.###} of the prunable weights against the budget"));
+            var missed = inputs.CheckBudget(candidate);
+            if (missed is not null)
+            {
+                tried.Add(string.Create(CultureInfo.InvariantCulture, $"{target:0.###}: {missed}"));
+                continue;
+            }
+
+            // Ship it: the working model becomes the candidate.
+            Adopt(model.Proto.Graph, candidate.Proto.Graph);
+            var layers = new List<PrunedLayer>();
+            long removed = 0, prunable = 0;
+            for (var g = 0; g < groups.Count; g++)
+            {
+                var kept = groups[g].Units - Removed(groups[g], shares[g]);
+                layers.Add(new PrunedLayer(groups[g].Name, groups[g].Kind, groups[g].Units, kept, loss[g]));
+                removed += (groups[g].Units - kept) * groups[g].ParametersPerUnit;
+                prunable += groups[g].Units * groups[g].ParametersPerUnit;
+            }
+
+            return new PruningReport(settings.ToString(), settings.Fraction, prunable == 0 ? 0 : (double)removed / prunable, total == 0 ? 0 : (double)removed / total, layers, tried);
+        }
+
+        inputs.Progress?.Report("pruning: no share within the budget; nothing removed");
+        return new PruningReport(settings.ToString(), settings.Fraction, 0, 0,
+            groups.Select((g, i) => new PrunedLayer(g.Name, g.Kind, g.Units, g.Units, loss[i])).ToList(), tried);
+    }
+
+    private static PruningReport Magnitude(PruningInputs inputs)
+    {
+        var model = inputs.Model;
+        var settings = inputs.Settings;
+        var total = model.Graph.Weights().Sum(w => w.Elements);
+        var tried = new List<string>();
+        var steps = settings.Pattern is null ? Steps : [1.0];
+        foreach (var step in steps)
+        {
+            var share = Math.Min(settings.Fraction, inputs.Limit) * step;
+            var candidate = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
+            var editor = new GraphEditor(candidate.Proto.Graph);
+            var layers = MagnitudePruning.Apply(candidate, editor, share, settings.Pattern, inputs.Cancellation);
+            _ = editor.RemoveUnusedInitializers();
+            var missed = inputs.CheckBudget(candidate);
+            if (missed is not null && settings.Pattern is null)
+            {
+                tried.Add(string.Create(CultureInfo.InvariantCulture, $"{share:0.###}: {missed}"));
+                continue;
+            }
+
+            // An N:M pattern is exact: it ships as asked and the final verification says whether it holds.
+            Adopt(model.Proto.Graph, candidate.Proto.Graph);
+            var before = layers.Sum(l => l.Before);
+            var zeroed = layers.Sum(l => l.Before - l.After);
+            return new PruningReport(settings.ToString(), settings.Pattern?.Sparsity ?? settings.Fraction, before == 0 ? 0 : (double)zeroed / before,
+                total == 0 ? 0 : (double)zeroed / total, layers, tried);
+        }
+
+        return new PruningReport(settings.ToString(), settings.Fraction, 0, 0, [], tried);
+    }
+
+    /// <summary>The working graph takes the candidate's nodes, weights and declared values (its inputs and outputs are the same).</summary>
+    private static void Adopt(GraphProto target, GraphProto source)
+    {
+        target.Node.Clear();
+        target.Node.AddRange(source.Node);
+        target.Initializer.Clear();
+        target.Initializer.AddRange(source.Initializer);
+        target.ValueInfo.Clear();
+        target.ValueInfo.AddRange(source.ValueInfo);
+    }
+
+    /// <summary>Units a group loses at <paramref name="share"/> (at least one stays).</summary>
+    private static int Removed(UnitGroup group, double share) => Math.Min(group.Units - 1, (int)Math.Round(group.Units * share));
+
+    /// <summary>A copy of <paramref name="model"/> with each group pruned by its share.</summary>
+    private static OnnxModel Pruned(OnnxModel model, double[] shares, List<double[]> scores, IReadOnlyDictionary<string, UnitMoments> moments)
+    {
+        var copy = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
+        var editor = new GraphEditor(copy.Proto.Graph);
+        var groups = UnitGroups.Find(editor); // the same layers, in the same order, on the copy's nodes
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var remove = Removed(groups[g], shares[g]);
+            if (remove > 0)
+            {
+                ChannelPruner.Apply(copy, editor, groups[g], ChannelPruner.Keep(scores[g], remove), moments);
+            }
+        }
+
+        _ = editor.RemoveUnusedInitializers();
+        return copy;
+    }
+
+    /// <summary>
+    /// Shares per layer whose mean, weighted by the weights each unit carries, is <paramref name="target"/>: proportional to
+    /// 1/√sensitivity (a layer that hardly moves the outputs gives more), capped at <see cref="MaxLayerShare"/>.
+    /// </summary>
+    internal static double[] Allocate(IReadOnlyList<UnitGroup> groups, double[] loss, double target)
+    {
+        var weights = groups.Select(g => (double)g.Units * g.ParametersPerUnit).ToArray();
+        var floor = 1e-6 + (0.01 * loss.DefaultIfEmpty(0).Average());
+        var reach = loss.Select(l => 1 / Math.Sqrt(Math.Max(0, l) + floor)).ToArray();
+        var goal = target * weights.Sum();
+        double Share(double c, int g) => Math.Min(MaxLayerShare, c * reach[g]);
+        double Mass(double c) => weights.Select((w, g) => w * Share(c, g)).Sum();
+        double low = 0, high = 1;
+        while (Mass(high) < goal && high < 1e12)
+        {
+            high *= 2;
+        }
+
+        for (var i = 0; i < 100; i++)
+        {
+            var mid = (low + high) / 2;
+            (low, high) = Mass(mid) < goal ? (mid, high) : (low, mid);
+        }
+
+        return Enumerable.Range(0, groups.Count).Select(g => Share(high, g)).ToArray();
+    }
+
+    private static List<Dictionary<string, float[]>> Outputs(ModelProto proto, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> samples, string file)
+    {
+        using var session = ModelSession.Open(proto.ToByteArray(), file);
+        return samples.Select(s => session.Run(s, null, file).Where(kv => kv.Value.Data is float[]).ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Data, StringComparer.Ordinal)).ToList();
+    }
+
+    /// <summary>The mean over samples and float outputs of the cosine between flattened outputs.</summary>
+    private static double MeanCosine(List<Dictionary<string, float[]>> a, List<Dictionary<string, float[]>> b)
+    {
+        double sum = 0;
+        var count = 0;
+        for (var s = 0; s < a.Count; s++)
+        {
+            foreach (var (name, x) in a[s])
+            {
+                var y = b[s][name];
+                var denominator = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(x, x)) * Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(y, y));
+                sum += denominator == 0 ? 1 : System.Numerics.Tensors.TensorPrimitives.Dot(x, y) / denominator;
+                count++;
+            }
+        }
+
+        return count == 0 ? 1 : sum / count;
+    }
+}
