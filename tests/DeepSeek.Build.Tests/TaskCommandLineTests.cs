@@ -122,6 +122,30 @@ public sealed class TaskCommandLineTests
     }
 
     [Fact]
+    public void Prune_metadata_becomes_prune_options_and_the_report_says_what_each_layer_lost()
+    {
+        using var temp = new TempDirectory();
+        var engine = new RecordingBuildEngine();
+        var task = new DeepSeekCompress
+        {
+            BuildEngine = engine, Model = TestAssets.MnistMlp, Output = temp.File("mnist.onnx"), Manifest = temp.File("mnist.json"),
+            Report = temp.File("report.json"), Profile = "x64-avx2", Quantize = "int8-dynamic", EnginePath = EnginePath,
+            Prune = "0.25", PruneMode = "channel-l2", AccuracyBudget = "none",
+        };
+
+        var args = task.EngineArguments();
+        Assert.Equal(["--prune", "0.25", "--prune-mode", "channel-l2"], args.SkipWhile(a => a != "--prune").Take(4));
+        Assert.DoesNotContain("--sparsity", args);
+        Assert.True(task.Execute(), string.Join("\n", engine.Errors.Select(e => e.Message).Concat(engine.Messages)));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(task.Report));
+        var pruning = json.RootElement.GetProperty("pruning");
+        Assert.Equal("channel-l2 0.25", pruning.GetProperty("requested").GetString());
+        Assert.Equal(0.25, pruning.GetProperty("shippedFraction").GetDouble(), 2);
+        Assert.All(pruning.GetProperty("layers").EnumerateArray(), l => Assert.True(l.GetProperty("after").GetInt64() < l.GetProperty("before").GetInt64()));
+    }
+
+    [Fact]
     public void Task_metadata_sets_output_kinds_and_AccuracyBudget_none_is_said_at_high_importance()
     {
         using var temp = new TempDirectory();

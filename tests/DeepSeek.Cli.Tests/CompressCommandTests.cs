@@ -105,7 +105,9 @@ public sealed class CompressCommandTests
     [InlineData("DSB0065", "--quantize", "int3")]
     [InlineData("DSB0061", "--profile", "x64-avx3")]
     [InlineData("DSB0065", "--accuracy-budget", "lots")]
-    [InlineData("DSB0065", "--prune", "0.3")]
+    [InlineData("DSB0065", "--prune", "1.5")]
+    [InlineData("DSB0065", "--prune-mode", "channel-l3")]
+    [InlineData("DSB0065", "--sparsity", "4:2")]
     [InlineData("DSB0064", "--quantize", "int8-static")]
     [InlineData("DSB0065", "--int4-method", "hqq")]
     public void Compress_refuses_bad_options_with_one_line_and_writes_nothing(string id, string option, string value)
@@ -122,6 +124,32 @@ public sealed class CompressCommandTests
         Assert.StartsWith($"error {id}: ", line, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
         Assert.Empty(Directory.GetFiles(temp.Path, ".*"));
+    }
+
+    [Theory]
+    [InlineData("--prune", "0.5", "channel-l2", "channel-l2 0.5", "ffn-units")]
+    [InlineData("--sparsity", "2:4", null, "magnitude 2:4", "weights")]
+    public void Compress_prunes_as_asked_reports_each_layer_and_the_result_runs(string option, string value, string? mode, string requested, string kind)
+    {
+        using var temp = new TempDirectory();
+        var (model, data) = MlpWithData(temp);
+        var output = temp.File("mlp.pruned.onnx");
+        var report = temp.File("report.json");
+        string[] args = ["compress", model, "-o", output, "--profile", "x64-avx2", "--quantize", "none", "--calibration", data, "--accuracy-budget", "none", "--report", report, option, value];
+        var (code, stdout, stderr) = CliRunner.Run(mode is null ? args : [.. args, "--prune-mode", mode]);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"pruning {requested}: shipped", stdout, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var pruning = json.RootElement.GetProperty("pruning");
+        Assert.Equal(requested, pruning.GetProperty("requested").GetString());
+        Assert.Equal(0.5, pruning.GetProperty("shippedFraction").GetDouble(), 2); // opted out of the budget: the whole request
+        Assert.Contains(pruning.GetProperty("layers").EnumerateArray(), l => l.GetProperty("kind").GetString() == kind && l.GetProperty("after").GetInt64() < l.GetProperty("before").GetInt64());
+
+        // The pruned model runs in ONNX Runtime (eval compares it with the original on the same data).
+        var (evalCode, evalOut, evalErr) = CliRunner.Run("eval", model, output, "--data", data);
+        Assert.True(evalCode == 0, evalErr);
+        Assert.Contains("cosine", evalOut, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -47,8 +47,11 @@ internal static class PruningStage
         var model = inputs.Model;
         var settings = inputs.Settings;
 
-        // A channel's filter norm means something only with its BatchNormalization scale in it: fold first (exact).
-        _ = new DeepSeek.Engine.Passes.FoldBatchNormPass().Run(new DeepSeek.Engine.Passes.PassContext(model) { Cancellation = inputs.Cancellation });
+        // A channel's filter norm means something only with its BatchNormalization scale in it: fold first; a Gemm (PyTorch's
+        // Linear) becomes MatMul + Add, the form whose units are followed and refitted. Both are exact.
+        var context = new DeepSeek.Engine.Passes.PassContext(model) { Cancellation = inputs.Cancellation };
+        _ = new DeepSeek.Engine.Passes.FoldBatchNormPass().Run(context);
+        _ = new DeepSeek.Engine.Passes.GemmToMatMulPass().Run(context);
         var groups = UnitGroups.Find(new GraphEditor(model.Proto.Graph));
         var total = model.Graph.Weights().Sum(w => w.Elements);
         if (groups.Count == 0)

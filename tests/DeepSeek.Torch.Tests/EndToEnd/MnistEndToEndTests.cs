@@ -10,7 +10,9 @@ namespace DeepSeek.Torch.Tests.EndToEnd;
 /// <summary>
 /// MNIST from training to a shipped model: the sample's recipe (teacher, StructuredPruner 30%, DynamicQuantizer(8)
 /// fine-tuning with a Distiller from the unpruned teacher, export), ONNX Runtime against TorchSharp on the export, then a
-/// real `dotnet build` of an app that declares the export as a DeepSeekModel (INT8 static, 1% budget).
+/// real `dotnet build` of an app that declares the export as a DeepSeekModel (INT8 static, 1% budget) — and beside it the
+/// sample's 1:16 sparse student (MagnitudePruner on fc1, distilled), declared with <c>Sparsity="1:16"</c>: the build finds
+/// the pattern it was trained to, keeps the other layers dense, quantizes, stores the zeros compactly and verifies it.
 /// </summary>
 public sealed class MnistEndToEndTests(ITestOutputHelper output)
 {
@@ -43,7 +45,10 @@ public sealed class MnistEndToEndTests(ITestOutputHelper output)
 
         // Handed to the build pipeline as a DeepSeekModel: compressed to INT8 (calibrated), verified, shipped.
         var calibration = MnistDigits.WriteDataFolder(Path.Combine(folder.Path, "calibration"), MnistDigits.Training.Take(64), cnnLayout: true);
-        using var app = new TestApp($"""<DeepSeekModel Include="{report.Model}" Link="Models/mnist-student.onnx" Quantize="int8-static" Calibration="{calibration}" AccuracyBudget="1%" />""");
+        using var app = new TestApp($"""
+            <DeepSeekModel Include="{report.Model}" Link="Models/mnist-student.onnx" Quantize="int8-static" Calibration="{calibration}" AccuracyBudget="1%" />
+            <DeepSeekModel Include="{report.SparseModel}" Link="Models/mnist-sparse.onnx" Quantize="int8-static" Sparsity="1:16" Calibration="{calibration}" AccuracyBudget="1%" />
+            """);
         var (code, log) = app.Dotnet("build", "-c", "Release", "-v:n");
         Assert.True(code == 0, log);
         var shipped = app.File("bin/Release/net10.0/Models/mnist-student.onnx");
@@ -53,6 +58,19 @@ public sealed class MnistEndToEndTests(ITestOutputHelper output)
         var shippedAccuracy = Accuracy(Run(shipped, MnistDigits.Batch(MnistDigits.HeldOut)), MnistDigits.HeldOut);
         output.WriteLine($"shipped INT8 model: {shippedAccuracy:P2} on the held-out digits (teacher {teacher:P2}, student {student:P2})");
         Assert.True(shippedAccuracy >= teacher - 0.01, $"shipped {shippedAccuracy:P2}");
+
+        // The 1:16 student: within half a point of its dense teacher in TorchSharp and as shipped, at most 12 % of the fp32 export.
+        var sparse = report.Accuracy("1:16 sparse + distilled");
+        var sparseShipped = app.File("bin/Release/net10.0/Models/mnist-sparse.onnx");
+        var sparseAccuracy = Accuracy(Run(sparseShipped, MnistDigits.Batch(MnistDigits.HeldOut)), MnistDigits.HeldOut);
+        var sparseRatio = (double)new FileInfo(sparseShipped).Length / new FileInfo(report.SparseModel!).Length;
+        output.WriteLine($"1:16 student {sparse:P2} in TorchSharp; shipped {new FileInfo(sparseShipped).Length:N0} bytes ({sparseRatio:P1} of the fp32 export), {sparseAccuracy:P2} on the held-out digits");
+        Assert.True(sparse >= teacher - 0.005, $"1:16 student {sparse:P2}, teacher {teacher:P2}");
+        Assert.True(sparseAccuracy >= teacher - 0.005, $"shipped 1:16 model {sparseAccuracy:P2}, teacher {teacher:P2}");
+        Assert.True(sparseRatio <= 0.12, $"{sparseRatio:P1} of the fp32 export");
+        var report2 = File.ReadAllText(app.File("obj/Release/net10.0/deepseek/Models/mnist-sparse.onnx.report.json"));
+        Assert.Contains("\"requested\": \"magnitude 1:16\"", report2, StringComparison.Ordinal);
+        Assert.Contains("\"kind\": \"weights (arrived 1:16)\"", report2, StringComparison.Ordinal);
     }
 
     private static float[] Run(string model, float[] batch)
