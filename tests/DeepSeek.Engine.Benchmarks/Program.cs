@@ -17,6 +17,12 @@ if (args.Contains("--decoder-sizes"))
     return DecoderSizes.Run(repository, rest.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList(), memory, recipes);
 }
 
+if (args.Contains("--pruning-ratios"))
+{
+    var rest = args.SkipWhile(a => a != "--pruning-ratios").Skip(1).ToList();
+    return PruningRatios.Run(rest.Count > 0 && int.TryParse(rest[0], out var rounds) && rounds > 0 ? rounds : 15);
+}
+
 if (args.Contains("--compress-times"))
 {
     return CompressionTimes.Run();

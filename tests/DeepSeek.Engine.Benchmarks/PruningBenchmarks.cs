@@ -38,7 +38,10 @@ public class ResNetPruningBenchmarks
     private IReadOnlyDictionary<string, TensorValue> input = null!;
 
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => input = Models(sessions);
+
+    /// <summary>Builds the three models into <paramref name="sessions"/> (baseline first) and returns one photo's input.</summary>
+    internal static IReadOnlyDictionary<string, TensorValue> Models(Dictionary<string, ModelSession> sessions)
     {
         var folder = Directory.CreateTempSubdirectory("deepseek-bench-prune-resnet-").FullName;
         var calibration = Photos.Folder("calibration", 16);
@@ -46,7 +49,7 @@ public class ResNetPruningBenchmarks
         sessions["static"] = PrunedModels.Build(resnet, folder, "int8-static", "int8-static", calibration, null, AccuracyBudget.Default, "x64-avx2").Session;
         sessions["budget"] = PrunedModels.Build(resnet, folder, "pruned-1pct", "int8-static", calibration, PruneSettings.Parse("0.3", "channel-l1", null), AccuracyBudget.Default, "x64-avx2").Session;
         sessions["none"] = PrunedModels.Build(resnet, folder, "pruned-0.3", "int8-static", calibration, PruneSettings.Parse("0.3", "channel-l1", null), null, "x64-avx2").Session;
-        input = DataSet.Load(calibration, DeepSeek.Onnx.IO.ModelReader.Read(resnet).Graph.Inputs).Samples[0].Inputs;
+        return DataSet.Load(calibration, DeepSeek.Onnx.IO.ModelReader.Read(resnet).Graph.Inputs).Samples[0].Inputs;
     }
 
     [GlobalCleanup]
@@ -71,7 +74,10 @@ public class ArcticPruningBenchmarks
     private IReadOnlyDictionary<string, TensorValue> input = null!;
 
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => input = Models(sessions);
+
+    /// <summary>Builds the three models into <paramref name="sessions"/> (baseline first) and returns a 32-token input.</summary>
+    internal static IReadOnlyDictionary<string, TensorValue> Models(Dictionary<string, ModelSession> sessions)
     {
         var folder = Directory.CreateTempSubdirectory("deepseek-bench-prune-arctic-").FullName;
         var calibration = ArcticXsSentences.Write(Path.Combine(folder, "calibration"), ArcticXsSentences.Calibration);
@@ -82,7 +88,7 @@ public class ArcticPruningBenchmarks
         sessions["none"] = PrunedModels.Build(ArcticXs.Instance.Model, folder, "pruned-0.3", "int8-dynamic", calibration, prune, null, profile).Session;
         var tokenizer = ArcticXsSentences.Tokenizer();
         var ids = ArcticXsSentences.Calibration.SelectMany(s => ArcticXsSentences.Ids(tokenizer, s)).Take(32).ToArray();
-        input = new Dictionary<string, TensorValue>
+        return new Dictionary<string, TensorValue>
         {
             ["input_ids"] = TensorValue.Create(ids, 1, 32),
             ["attention_mask"] = TensorValue.Create(Enumerable.Repeat(1L, 32).ToArray(), 1, 32),
@@ -112,13 +118,16 @@ public class SparseMnistBenchmarks
     private IReadOnlyDictionary<string, TensorValue> input = null!;
 
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => input = Models(sessions);
+
+    /// <summary>Builds the two models into <paramref name="sessions"/> (baseline first) and returns one digit's input.</summary>
+    internal static IReadOnlyDictionary<string, TensorValue> Models(Dictionary<string, ModelSession> sessions)
     {
         var folder = Directory.CreateTempSubdirectory("deepseek-bench-sparse-mnist-").FullName;
         var calibration = MnistDigits.WriteDataFolder(Path.Combine(folder, "calibration"), MnistDigits.Training.Take(64), cnnLayout: true);
         sessions["dense"] = PrunedModels.Build(TestAssets.MnistCnn, folder, "int8-static", "int8-static", calibration, null, null, "x64-avx2").Session;
         sessions["sparse"] = PrunedModels.Build(TestAssets.MnistCnn, folder, "sparse-1-16", "int8-static", calibration, PruneSettings.Parse(null, null, "1:16"), null, "x64-avx2").Session;
-        input = DataSet.Load(calibration, DeepSeek.Onnx.IO.ModelReader.Read(TestAssets.MnistCnn).Graph.Inputs).Samples[0].Inputs;
+        return DataSet.Load(calibration, DeepSeek.Onnx.IO.ModelReader.Read(TestAssets.MnistCnn).Graph.Inputs).Samples[0].Inputs;
     }
 
     [GlobalCleanup]

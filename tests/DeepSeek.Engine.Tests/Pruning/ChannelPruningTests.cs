@@ -68,9 +68,12 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
         });
         Write(report);
         var pruning = report.Pruning!;
-        Assert.Equal(0.3, pruning.ShippedFraction, 2);
+        output.WriteLine($"shipped {pruning.ShippedFraction:P1} of the prunable weights");
+        // The request, to within the rounding of each layer's kept channels to a multiple of 16.
+        Assert.InRange(pruning.ShippedFraction, 0.25, 0.35);
         Assert.Empty(pruning.Tried);
         Assert.All(pruning.Layers, l => Assert.InRange(l.Removed, 0, PruningStage.MaxLayerShare + 0.01));
+        Assert.All(pruning.Layers, l => Assert.Equal(0, l.After % 16));
         var most = pruning.Layers.MaxBy(l => l.Sensitivity)!;
         var least = pruning.Layers.MinBy(l => l.Sensitivity)!;
         Assert.True(least.Removed > most.Removed, $"{least.Layer} ({least.Sensitivity}) lost {least.Removed:P0}, {most.Layer} ({most.Sensitivity}) {most.Removed:P0}");
