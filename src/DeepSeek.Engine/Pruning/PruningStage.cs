@@ -71,14 +71,16 @@ internal static class PruningStage
         var reference = Outputs(model.Proto, measured, model.DisplayPath);
         var request = Math.Min(settings.Fraction, inputs.Limit);
 
-        // Sensitivity: each layer alone at the requested share.
+        // Sensitivity: each layer alone at the requested share, and at least one block of aligned units (a small request that
+        // rounds to nothing would measure no loss, and the allocation would then give that layer the most).
         var loss = new double[groups.Count];
         for (var g = 0; g < groups.Count; g++)
         {
             inputs.Cancellation.ThrowIfCancellationRequested();
             inputs.Progress?.Report($"pruning sensitivity {g + 1}/{groups.Count}: {groups[g].Name}");
             var shares = new double[groups.Count];
-            shares[g] = Math.Min(MaxLayerShare, settings.Fraction);
+            var block = groups[g].Units >= AlignedFrom ? (double)Alignment / groups[g].Units : 0;
+            shares[g] = Math.Min(MaxLayerShare, Math.Max(settings.Fraction, block));
             var candidate = Pruned(model, shares, scores, moments);
             loss[g] = 1 - MeanCosine(reference, Outputs(candidate.Proto, measured, model.DisplayPath));
         }
