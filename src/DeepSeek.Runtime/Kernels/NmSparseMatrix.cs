@@ -7,15 +7,15 @@ namespace DeepSeek.Runtime.Kernels;
 /// <summary>
 /// A weight matrix <c>W[rows, columns]</c> in which each column keeps at most <c>n</c> of every <c>m</c> consecutive rows
 /// (an N:M pattern along the input, the layout DeepSeek.Build's <c>Sparsity</c> and DeepSeek.Torch's <c>MagnitudePruner</c>
-/// produce), stored as the kept values and their rows only, and <see cref="Multiply"/>: <c>y = x · W</c> touching the
-/// non-zeros alone. At 1:16 that is a sixteenth of the multiply-adds of the dense layer (see docs/benchmarks.md, "Pruning",
-/// for what it measured against ONNX Runtime's dense INT8 form).
+/// produce), stored as the kept values and their row offsets only, and <see cref="Multiply"/>: <c>y = x · W</c> touching
+/// the non-zeros alone. At 1:16 that is a sixteenth of the multiply-adds of the dense layer (docs/benchmarks.md, "Pruning and
+/// sparsity", has what it measured against ONNX Runtime's dense INT8 form).
 /// </summary>
 /// <remarks>
 /// Storage is slot-major: for group <c>g</c> (rows <c>g·m … g·m+m−1</c>) and slot <c>s &lt; n</c>, one row offset within the
 /// group and one value per column, so that consecutive columns sit side by side and a vector path picks their rows out of
-/// the group's <c>x</c> with one permute (or one gather). A column that
-/// keeps fewer than <c>n</c> rows in a group holds zeros in the remaining slots.
+/// the group's <c>x</c> with one permute (or one gather). A column that keeps fewer than <c>n</c> rows in a group holds zeros
+/// in the remaining slots.
 /// </remarks>
 public sealed class NmSparseMatrix
 {
