@@ -125,19 +125,18 @@ public sealed class NmSparseMatrix
         }
 
         var resolved = KernelPaths.Resolve(path);
-        var done = resolved switch
+        int? permuted = resolved switch
         {
-            KernelPath.Vector512 when M <= 16 && Avx512F.IsSupported => Permuted16(x, y, batch),
-            KernelPath.Vector512 or KernelPath.Vector256 when M <= 16 && Avx2.IsSupported => Permuted8(x, y, batch),
-            _ => 0,
+            KernelPath.Vector512 when M <= 16 && Avx512F.IsSupported => Permuted<Permute16, Vector512<float>, Permute16.Weights>(x, y, batch),
+            KernelPath.Vector512 or KernelPath.Vector256 when M <= 16 && Avx2.IsSupported => Permuted<Permute8, Vector256<float>, Permute8.Weights>(x, y, batch),
+            _ => null,
         };
         for (var b = 0; b < batch; b++)
         {
             var row = x.Slice(b * Rows, Rows);
             var output = y.Slice(b * Columns, Columns);
-            var c = resolved switch
+            var c = permuted ?? resolved switch
             {
-                _ when done > 0 => done,
                 KernelPath.Vector512 or KernelPath.Vector256 => Gathered8(row, output),
                 KernelPath.Vector128 => Gathered4(row, output),
                 _ => 0,
@@ -179,15 +178,19 @@ public sealed class NmSparseMatrix
     }
 
     /// <summary>
-    /// 16 columns at a time with AVX-512 (groups of up to 16 rows), <see cref="Block"/> rows of x at once; returns the first
-    /// column left for the scalar loop.
+    /// The permuting paths: <typeparamref name="TPermute"/>.Lanes columns at a time, <see cref="Block"/> rows of x at once
+    /// (one row carries two chains of sums, by the parity of the group); returns the first column left for the scalar loop.
     /// </summary>
-    private unsafe int Permuted16(ReadOnlySpan<float> x, Span<float> y, int batch)
+    private unsafe int Permuted<TPermute, TVector, TWeights>(ReadOnlySpan<float> x, Span<float> y, int batch)
+        where TPermute : IPermute<TVector, TWeights>
+        where TVector : unmanaged
+        where TWeights : unmanaged
     {
         var (tailGroup, tailRow) = TailStart();
         var stride = M + (2 * Window);
         Span<float> tails = stackalloc float[Block * stride];
         var groups = slots / N;
+        var lanes = TPermute.Lanes;
         fixed (float* xs = x, vs = values, ys = y, ts = tails)
         fixed (int* os = offsetOf)
         {
@@ -195,9 +198,9 @@ public sealed class NmSparseMatrix
             {
                 var count = Math.Min(Block, batch - b);
                 CopyTails(x, tails, b, count, tailRow, stride);
-                for (var c = 0; c + 16 <= Columns; c += 16)
+                for (var c = 0; c + lanes <= Columns; c += lanes)
                 {
-                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    TVector a0 = default, a1 = default, a2 = default, a3 = default;
                     for (var g = 0; g < groups; g++)
                     {
                         var inside = g < tailGroup;
@@ -206,103 +209,99 @@ public sealed class NmSparseMatrix
                         for (var s = 0; s < N; s++)
                         {
                             var at = (((g * N) + s) * Columns) + c;
-                            var o = Avx512F.LoadVector512(os + at);
-                            var v = Avx512F.LoadVector512(vs + at);
+                            var weights = TPermute.Load(os + at, vs + at, M);
                             if (count == 1 && (g & 1) == 1)
                             {
-                                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(Avx512F.LoadVector512(w0), o), v, a1); // one row: two chains
+                                a1 = TPermute.MultiplyAdd(w0, weights, a1); // one row: two chains
                                 continue;
                             }
 
-                            a0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(Avx512F.LoadVector512(w0), o), v, a0);
+                            a0 = TPermute.MultiplyAdd(w0, weights, a0);
                             if (count > 1)
                             {
-                                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(Avx512F.LoadVector512(w0 + step), o), v, a1);
+                                a1 = TPermute.MultiplyAdd(w0 + step, weights, a1);
                             }
 
                             if (count > 2)
                             {
-                                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(Avx512F.LoadVector512(w0 + (2 * step)), o), v, a2);
+                                a2 = TPermute.MultiplyAdd(w0 + (2 * step), weights, a2);
                             }
 
                             if (count > 3)
                             {
-                                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(Avx512F.LoadVector512(w0 + (3 * step)), o), v, a3);
+                                a3 = TPermute.MultiplyAdd(w0 + (3 * step), weights, a3);
                             }
                         }
                     }
 
-                    StoreRows(ys + (b * Columns) + c, count, count == 1 ? a0 + a1 : a0, a1, a2, a3);
+                    StoreRows(ys + (b * Columns) + c, count, count == 1 ? TPermute.Add(a0, a1) : a0, a1, a2, a3);
                 }
             }
         }
 
-        return Columns - (Columns % 16);
+        return Columns - (Columns % lanes);
     }
 
-    /// <summary>
-    /// 8 columns at a time with AVX2 (groups of up to 16 rows, as two 8-row halves blended), <see cref="Block"/> rows of x at
-    /// once; returns the first column left for the scalar loop.
-    /// </summary>
-    private unsafe int Permuted8(ReadOnlySpan<float> x, Span<float> y, int batch)
+    /// <summary>One register width of the permuting paths: how a group's x is picked at the kept rows of <c>Lanes</c> columns.</summary>
+    private unsafe interface IPermute<TVector, TWeights>
+        where TVector : unmanaged
+        where TWeights : unmanaged
     {
-        var (tailGroup, tailRow) = TailStart();
-        var stride = M + (2 * Window);
-        Span<float> tails = stackalloc float[Block * stride];
-        var groups = slots / N;
-        var wide = M > 8;
-        var seven = Vector256.Create(7);
-        fixed (float* xs = x, vs = values, ys = y, ts = tails)
-        fixed (int* os = offsetOf)
+        /// <summary>Columns per vector.</summary>
+        static abstract int Lanes { get; }
+
+        /// <summary>The kept rows' offsets and values of <c>Lanes</c> columns in one slot (loaded once for a block of rows).</summary>
+        static abstract TWeights Load(int* offsets, float* values, int m);
+
+        /// <summary><c>sum + x[offsets] · values</c>, with x the group's rows from <paramref name="window"/> on.</summary>
+        static abstract TVector MultiplyAdd(float* window, TWeights weights, TVector sum);
+
+        static abstract TVector Add(TVector a, TVector b);
+    }
+
+    /// <summary>AVX-512: 16 columns, groups of up to 16 rows in one register.</summary>
+    private readonly unsafe struct Permute16 : IPermute<Vector512<float>, Permute16.Weights>
+    {
+        public static int Lanes => 16;
+
+        public static Weights Load(int* offsets, float* values, int m) => new(Avx512F.LoadVector512(offsets), Avx512F.LoadVector512(values));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> MultiplyAdd(float* window, Weights weights, Vector512<float> sum)
+            => Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(Avx512F.LoadVector512(window), weights.Offsets), weights.Values, sum);
+
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+        public readonly record struct Weights(Vector512<int> Offsets, Vector512<float> Values);
+    }
+
+    /// <summary>AVX2: 8 columns, groups of up to 16 rows as two 8-row halves blended by offset &gt; 7.</summary>
+    private readonly unsafe struct Permute8 : IPermute<Vector256<float>, Permute8.Weights>
+    {
+        public static int Lanes => 8;
+
+        public static Weights Load(int* offsets, float* values, int m)
         {
-            for (var b = 0; b < batch; b += Block)
-            {
-                var count = Math.Min(Block, batch - b);
-                CopyTails(x, tails, b, count, tailRow, stride);
-                for (var c = 0; c + 8 <= Columns; c += 8)
-                {
-                    Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                    for (var g = 0; g < groups; g++)
-                    {
-                        var inside = g < tailGroup;
-                        var w0 = inside ? xs + (b * Rows) + (g * M) : ts + ((g * M) - tailRow);
-                        var step = inside ? Rows : stride;
-                        for (var s = 0; s < N; s++)
-                        {
-                            var at = (((g * N) + s) * Columns) + c;
-                            var o = Avx.LoadVector256(os + at);
-                            var high = wide ? Avx2.CompareGreaterThan(o, seven).AsSingle() : default;
-                            var v = Avx.LoadVector256(vs + at);
-                            if (count == 1 && (g & 1) == 1)
-                            {
-                                a1 = MultiplyAdd(Pick8(w0, o, high, wide), v, a1); // one row: two chains
-                                continue;
-                            }
-
-                            a0 = MultiplyAdd(Pick8(w0, o, high, wide), v, a0);
-                            if (count > 1)
-                            {
-                                a1 = MultiplyAdd(Pick8(w0 + step, o, high, wide), v, a1);
-                            }
-
-                            if (count > 2)
-                            {
-                                a2 = MultiplyAdd(Pick8(w0 + (2 * step), o, high, wide), v, a2);
-                            }
-
-                            if (count > 3)
-                            {
-                                a3 = MultiplyAdd(Pick8(w0 + (3 * step), o, high, wide), v, a3);
-                            }
-                        }
-                    }
-
-                    StoreRows(ys + (b * Columns) + c, count, count == 1 ? a0 + a1 : a0, a1, a2, a3);
-                }
-            }
+            var o = Avx.LoadVector256(offsets);
+            var wide = m > 8;
+            return new(o, Avx.LoadVector256(values), wide ? Avx2.CompareGreaterThan(o, Vector256.Create(7)).AsSingle() : default, wide);
         }
 
-        return Columns - (Columns % 8);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> MultiplyAdd(float* window, Weights weights, Vector256<float> sum)
+        {
+            var picked = Avx2.PermuteVar8x32(Avx.LoadVector256(window), weights.Offsets);
+            if (weights.Wide)
+            {
+                picked = Avx.BlendVariable(picked, Avx2.PermuteVar8x32(Avx.LoadVector256(window + 8), weights.Offsets), weights.High);
+            }
+
+            return Fma.IsSupported ? Fma.MultiplyAdd(picked, weights.Values, sum) : sum + (picked * weights.Values);
+        }
+
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+        public readonly record struct Weights(Vector256<int> Offsets, Vector256<float> Values, Vector256<float> High, bool Wide);
     }
 
     /// <summary>The first <paramref name="count"/> of a block's sums, each to its row of y.</summary>
@@ -326,18 +325,6 @@ public sealed class NmSparseMatrix
             Unsafe.WriteUnaligned(first + (3 * Columns), a3);
         }
     }
-
-    /// <summary>The group's x at 8 columns' kept rows: one permute of its first 8 rows, or of both halves blended by offset &gt; 7.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> Pick8(float* window, Vector256<int> offsets, Vector256<float> high, bool wide)
-    {
-        var picked = Avx2.PermuteVar8x32(Avx.LoadVector256(window), offsets);
-        return wide ? Avx.BlendVariable(picked, Avx2.PermuteVar8x32(Avx.LoadVector256(window + 8), offsets), high) : picked;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> sum)
-        => Fma.IsSupported ? Fma.MultiplyAdd(a, b, sum) : sum + (a * b);
 
     /// <summary>The end of each of <paramref name="count"/> rows from <paramref name="tailRow"/> on, zero-padded, <paramref name="stride"/> apart.</summary>
     private void CopyTails(ReadOnlySpan<float> x, Span<float> tails, int b, int count, int tailRow, int stride)
