@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
+using DeepSeek.Engine.Graph;
 using DeepSeek.Onnx.Protobuf;
 using DeepSeek.Runtime.Kernels;
 using DeepSeek.Testing;
@@ -150,10 +151,10 @@ public class SparseLayerBenchmarks : IDisposable
         }
 
         var xMax = x.Max(Math.Abs);
-        b.Graph.Initializer.Add(Raw("wq", TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes(q.AsSpan()), K, N));
-        b.Graph.Initializer.Add(Raw("wz", TensorProto.Types.DataType.Int8, new byte[N], N));
+        Add(b, "wq", Tensors.Int8(q, K, N));
+        Add(b, "wz", Tensors.Int8(new sbyte[N], N));
         b.Initializer("ws", scales, N).Initializer("xs", [2 * xMax / 255f]);
-        b.Graph.Initializer.Add(Raw("xz", TensorProto.Types.DataType.Uint8, [128]));
+        Add(b, "xz", Tensors.UInt8([128]));
         b.Node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]).Node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]);
         b.Node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"], "", new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
         return b.Node("MatMul", ["xd", "wd"], ["y"]).Build();
@@ -163,9 +164,9 @@ public class SparseLayerBenchmarks : IDisposable
     private ModelProto Gather()
     {
         var b = new ModelBuilder().Input("x", "B", K).Output("y", "B", N).Initializer("values", values, Kept * N);
-        b.Graph.Initializer.Add(Raw("rows", TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(rows.Select(r => (long)r).ToArray().AsSpan()), Kept * N));
-        b.Graph.Initializer.Add(Raw("shape", TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(new long[] { 0, Kept, N }.AsSpan()), 3));
-        b.Graph.Initializer.Add(Raw("axes", TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(new long[] { 1 }.AsSpan()), 1));
+        Add(b, "rows", Tensors.Int64(rows.Select(r => (long)r).ToArray(), Kept * N));
+        Add(b, "shape", Tensors.Int64([0, Kept, N], 3));
+        Add(b, "axes", Tensors.Int64([1], 1));
         b.Node("Gather", ["x", "rows"], ["picked"], "", new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
         b.Node("Mul", ["picked", "values"], ["products"]).Node("Reshape", ["products", "shape"], ["grouped"]);
         return b.Node("ReduceSum", ["grouped", "axes"], ["y"], "", new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 }).Build();
@@ -175,16 +176,16 @@ public class SparseLayerBenchmarks : IDisposable
     private static ModelProto Floor()
     {
         var b = new ModelBuilder().Input("x", "B", K).Output("y", "B", N);
-        b.Graph.Initializer.Add(Raw("starts", TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(new long[] { 0 }.AsSpan()), 1));
-        b.Graph.Initializer.Add(Raw("ends", TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(new long[] { N }.AsSpan()), 1));
-        b.Graph.Initializer.Add(Raw("axes", TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(new long[] { 1 }.AsSpan()), 1));
+        Add(b, "starts", Tensors.Int64([0], 1));
+        Add(b, "ends", Tensors.Int64([N], 1));
+        Add(b, "axes", Tensors.Int64([1], 1));
         return b.Node("Slice", ["x", "starts", "ends", "axes"], ["y"]).Build();
     }
 
-    private static TensorProto Raw(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, params long[] dims)
+    /// <summary>Adds <paramref name="tensor"/> (built by the engine's <see cref="Tensors"/>) as initializer <paramref name="name"/>.</summary>
+    private static void Add(ModelBuilder builder, string name, TensorProto tensor)
     {
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(bytes) };
-        tensor.Dims.AddRange(dims);
-        return tensor;
+        tensor.Name = name;
+        builder.Graph.Initializer.Add(tensor);
     }
 }
