@@ -16,13 +16,23 @@ internal static class ChannelPruner
     /// kept rows stay near their trained weights where the rows say little.</summary>
     public const double Ridge = 0.02;
 
-    /// <summary>Each unit's importance: the L1 or L2 norm of the producer's weights for it.</summary>
-    public static double[] Scores(OnnxModel model, GraphEditor editor, UnitGroup group, PruneMode mode)
+    /// <summary>
+    /// Each unit's importance: the L1 or L2 norm of the producer's weights for it. An attention head is ranked by what it
+    /// measurably adds to the output projection, E‖x_h·W_o,h‖² from the measured XᵀX (a head's weight norms say little about
+    /// its attention), or by its weights' L2 norm when nothing was measured.
+    /// </summary>
+    public static double[] Scores(OnnxModel model, GraphEditor editor, UnitGroup group, PruneMode mode, IReadOnlyDictionary<string, UnitMoments>? moments)
     {
-        var tensor = editor.ConstantTensor(group.Weight.Node.Input[group.Weight.Input])!;
+        if (group.Width > 1)
+        {
+            return HeadScores(model, editor, group, moments?.GetValueOrDefault(group.ConsumedValues[0])?.Gram);
+        }
+
+        var slice = group.Weights[0];
+        var tensor = editor.ConstantTensor(slice.Node.Input[slice.Input])!;
         var data = Tensors.ReadFloats(tensor, model);
         var scores = new double[group.Units];
-        var inner = (int)(data.Length / tensor.Dims.Take(group.Weight.Axis + 1).Aggregate(1L, (a, d) => a * d));
+        var inner = (int)(data.Length / tensor.Dims.Take(slice.Axis + 1).Aggregate(1L, (a, d) => a * d));
         for (var i = 0; i < data.Length; i++)
         {
             var unit = i / inner % group.Units;
@@ -30,6 +40,56 @@ internal static class ChannelPruner
         }
 
         return mode == PruneMode.ChannelL2 ? Array.ConvertAll(scores, Math.Sqrt) : scores;
+    }
+
+    private static double[] HeadScores(OnnxModel model, GraphEditor editor, UnitGroup group, double[]? gram)
+    {
+        var scores = new double[group.Units];
+        var d = group.Width;
+        var consumer = group.Consumers[0];
+        var wo = editor.ConstantTensor(consumer.Node.Input[consumer.Input])!;
+        var o = Tensors.ReadFloats(wo, model);
+        var rows = (int)wo.Dims[0];
+        var columns = (int)wo.Dims[1];
+        if (gram is null)
+        {
+            foreach (var slice in group.Weights)
+            {
+                var tensor = editor.ConstantTensor(slice.Node.Input[slice.Input])!;
+                var w = Tensors.ReadFloats(tensor, model);
+                for (var i = 0; i < w.Length; i++)
+                {
+                    scores[i % rows / d] += (double)w[i] * w[i]; // [model, heads × d]: column i % rows
+                }
+            }
+
+            for (var i = 0; i < o.Length; i++)
+            {
+                scores[i / columns / d] += (double)o[i] * o[i];
+            }
+
+            return Array.ConvertAll(scores, Math.Sqrt);
+        }
+
+        for (var h = 0; h < group.Units; h++)
+        {
+            double energy = 0;
+            for (var i = h * d; i < (h + 1) * d; i++)
+            {
+                for (var j = h * d; j < (h + 1) * d; j++)
+                {
+                    var g = gram[(i * rows) + j];
+                    if (g != 0)
+                    {
+                        energy += g * System.Numerics.Tensors.TensorPrimitives.Dot(o.AsSpan(i * columns, columns), o.AsSpan(j * columns, columns));
+                    }
+                }
+            }
+
+            scores[h] = energy;
+        }
+
+        return scores;
     }
 
     /// <summary>The units to keep when <paramref name="remove"/> of them go: the highest scores, in their original order.</summary>
@@ -45,12 +105,17 @@ internal static class ChannelPruner
         }
 
         var removed = Enumerable.Range(0, group.Units).Except(keep).ToArray();
+        foreach (var edit in group.ShapeEdits)
+        {
+            EditShape(model, editor, edit, keep.Length);
+        }
+
         foreach (var consumer in group.Consumers)
         {
             var stats = moments?.GetValueOrDefault(consumer.Node.Input[0]);
             if (consumer.Node.OpType == "MatMul" && stats?.Gram is not null)
             {
-                Refit(model, editor, consumer.Node, keep, stats);
+                Refit(model, editor, consumer.Node, Entries(keep, consumer.Width), stats);
             }
             else
             {
@@ -63,8 +128,7 @@ internal static class ChannelPruner
             }
         }
 
-        Slice(model, editor, group.Weight, keep);
-        foreach (var slice in group.PerUnit)
+        foreach (var slice in group.Weights.Concat(group.PerUnit))
         {
             Slice(model, editor, slice, keep);
         }
@@ -80,14 +144,50 @@ internal static class ChannelPruner
         }
     }
 
-    /// <summary>Replaces the slice's tensor with its kept entries along the slice's axis.</summary>
+    /// <summary>Replaces the slice's tensor with its kept units' entries along the slice's axis.</summary>
     private static void Slice(OnnxModel model, GraphEditor editor, UnitSlice slice, int[] keep)
     {
         var name = slice.Node.Input[slice.Input];
         var tensor = editor.ConstantTensor(name)!;
         var dims = tensor.Dims.ToArray();
         var data = Tensors.ReadFloats(tensor, model);
-        slice.Node.Input[slice.Input] = editor.AddInitializer(name + "_pruned", Tensors.Float(Take(data, dims, slice.Axis, keep), With(dims, slice.Axis, keep.Length)));
+        var entries = Entries(keep, slice.Width);
+        slice.Node.Input[slice.Input] = editor.AddInitializer(name + "_pruned", Tensors.Float(Take(data, dims, slice.Axis, entries), With(dims, slice.Axis, entries.Length)));
+    }
+
+    /// <summary>The entries the kept units span when each is <paramref name="width"/> wide.</summary>
+    private static int[] Entries(int[] keep, int width)
+        => width == 1 ? keep : keep.SelectMany(u => Enumerable.Range(u * width, width)).ToArray();
+
+    /// <summary>
+    /// Rewrites one entry of a Reshape's target to the kept units × <see cref="ShapeEdit.PerUnit"/>: a new constant target, or
+    /// a new Concat with a new constant piece (the original may be shared); the caller sorts the graph.
+    /// </summary>
+    private static void EditShape(OnnxModel model, GraphEditor editor, ShapeEdit edit, int kept)
+    {
+        var target = edit.Reshape.Input[1];
+        var concat = edit.ConcatInput < 0 ? null : editor.Producer(target)!;
+        var piece = concat is null ? target : concat.Input[edit.ConcatInput];
+        var tensor = editor.ConstantTensor(piece)!;
+        var values = Tensors.ReadInt64s(tensor, model);
+        values[edit.Offset] = kept * edit.PerUnit;
+        var name = editor.AddInitializer(piece + "_pruned", Tensors.Int64(values, [.. tensor.Dims]));
+        if (concat is null)
+        {
+            edit.Reshape.Input[1] = name;
+            return;
+        }
+
+        var inputs = concat.Input.ToArray();
+        inputs[edit.ConcatInput] = name;
+        var copy = editor.AddNode("Concat", inputs, [editor.UniqueName(target + "_pruned")], name: concat.Name + "_pruned");
+        copy.Attribute.AddRange(concat.Attribute.Select(a => a.Clone()));
+        edit.Reshape.Input[1] = copy.Output[0];
+        editor.Invalidate();
+        if (editor.Consumers(target).Count == 0 && !editor.IsGraphOutput(target))
+        {
+            editor.RemoveNode(concat);
+        }
     }
 
     /// <summary>The entries of <paramref name="data"/> (shape <paramref name="dims"/>) at <paramref name="keep"/> along <paramref name="axis"/>.</summary>

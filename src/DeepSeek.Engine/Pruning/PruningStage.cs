@@ -67,7 +67,12 @@ internal static class PruningStage
         var measured = samples.Count > 1 ? samples.Skip(fitted.Count).ToList() : samples;
         inputs.Progress?.Report($"pruning: {groups.Count} prunable layer(s); measuring their inputs");
         var moments = UnitStatistics.Collect(model, groups, fitted, inputs.Progress, inputs.Cancellation);
-        var scores = groups.Select(g => ChannelPruner.Scores(model, new GraphEditor(model.Proto.Graph), g, settings.Mode)).ToList();
+
+        // Attention heads whose mask turned out to carry heads of its own (a per-head bias) stay whole.
+        var chosen = Enumerable.Range(0, groups.Count).Where(g => groups[g].Broadcasts.All(b => Broadcasts(moments[b.Value].Shape, b.FromRight))).ToArray();
+        var all = groups;
+        groups = chosen.Select(g => all[g]).ToList();
+        var scores = groups.Select(g => ChannelPruner.Scores(model, new GraphEditor(model.Proto.Graph), g, settings.Mode, moments)).ToList();
         var reference = Outputs(model.Proto, measured, model.DisplayPath);
         var request = Math.Min(settings.Fraction, inputs.Limit);
 
@@ -81,7 +86,7 @@ internal static class PruningStage
             var shares = new double[groups.Count];
             var block = groups[g].Units >= AlignedFrom ? (double)Alignment / groups[g].Units : 0;
             shares[g] = Math.Min(MaxLayerShare, Math.Max(settings.Fraction, block));
-            var candidate = Pruned(model, shares, scores, moments);
+            var candidate = Pruned(model, chosen, shares, scores, moments);
             loss[g] = 1 - MeanCosine(reference, Outputs(candidate.Proto, measured, model.DisplayPath));
         }
 
@@ -90,7 +95,7 @@ internal static class PruningStage
         {
             var target = request * step;
             var shares = Allocate(groups, loss, target);
-            var candidate = Pruned(model, shares, scores, moments);
+            var candidate = Pruned(model, chosen, shares, scores, moments);
             inputs.Progress?.Report(string.Create(CultureInfo.InvariantCulture, $"pruning: checking {target:0.###} of the prunable weights against the budget"));
             var missed = inputs.CheckBudget(candidate);
             if (missed is not null)
@@ -186,21 +191,26 @@ internal static class PruningStage
     /// <summary>The smallest layer whose kept units are aligned.</summary>
     private const int AlignedFrom = 64;
 
-    /// <summary>A copy of <paramref name="model"/> with each group pruned by its share.</summary>
-    private static OnnxModel Pruned(OnnxModel model, double[] shares, List<double[]> scores, IReadOnlyDictionary<string, UnitMoments> moments)
+    /// <summary>Whether a shape has size 1 on the axis <paramref name="fromRight"/> places from the right (or not that many axes).</summary>
+    private static bool Broadcasts(IReadOnlyList<long> shape, int fromRight) => shape.Count < fromRight || shape[^fromRight] == 1;
+
+    /// <summary>A copy of <paramref name="model"/> with each chosen group (an index into <see cref="UnitGroups.Find"/>) pruned by its share.</summary>
+    private static OnnxModel Pruned(OnnxModel model, int[] chosen, double[] shares, List<double[]> scores, IReadOnlyDictionary<string, UnitMoments> moments)
     {
         var copy = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
         var editor = new GraphEditor(copy.Proto.Graph);
         var groups = UnitGroups.Find(editor); // the same layers, in the same order, on the copy's nodes
-        for (var g = 0; g < groups.Count; g++)
+        for (var g = 0; g < chosen.Length; g++)
         {
-            var remove = Removed(groups[g], shares[g]);
+            var group = groups[chosen[g]];
+            var remove = Removed(group, shares[g]);
             if (remove > 0)
             {
-                ChannelPruner.Apply(copy, editor, groups[g], ChannelPruner.Keep(scores[g], remove), moments);
+                ChannelPruner.Apply(copy, editor, group, ChannelPruner.Keep(scores[g], remove), moments);
             }
         }
 
+        editor.SortTopologically(); // attention heads' reshape targets are new Concat nodes
         _ = editor.RemoveUnusedInitializers();
         return copy;
     }

@@ -8,7 +8,8 @@ namespace DeepSeek.Engine.Pruning;
 /// float weights, the units are followed through the nodes that treat each unit on its own (activations, BatchNormalization,
 /// Add/Sub/Mul/Div with a scalar or per-unit constant) to consumers that read them as weights' input axis. A layer whose
 /// units reach anything else — a residual addition, a concatenation, a depthwise or grouped convolution, a reshape into
-/// attention heads, a graph output — is left whole: those units must stay equal across the tensors they meet.
+/// attention heads, a graph output — is left whole: those units must stay equal across the tensors they meet. Self-attention
+/// blocks are found by <see cref="AttentionHeads"/>: their heads are units too.
 /// </summary>
 internal static class UnitGroups
 {
@@ -29,7 +30,14 @@ internal static class UnitGroups
             }
         }
 
-        return groups;
+        groups.AddRange(AttentionHeads.Find(editor));
+        var order = new Dictionary<NodeProto, int>(ReferenceEqualityComparer.Instance);
+        foreach (var (node, index) in editor.Graph.Node.Select((n, i) => (n, i)))
+        {
+            order[node] = index;
+        }
+
+        return groups.OrderBy(g => order[g.Producer]).ToList();
     }
 
     private static (UnitSlice Weight, int Units, int Rank, List<UnitSlice> PerUnit)? Start(GraphEditor editor, NodeProto node)
@@ -98,7 +106,8 @@ internal static class UnitGroups
         return consumers.Count == 0 ? null : new UnitGroup
         {
             Producer = producer,
-            Weight = weight,
+            Weights = [weight],
+            Kind = producer.OpType == "Conv" ? "conv-channels" : "ffn-units",
             Units = units,
             PerUnit = perUnit,
             Consumers = consumers,

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using DeepSeek.Engine.Data;
+using DeepSeek.Engine.Graph;
 using DeepSeek.Engine.Runtime;
 using DeepSeek.Onnx.Model;
 using DeepSeek.Onnx.Protobuf;
@@ -13,11 +14,15 @@ namespace DeepSeek.Engine.Pruning;
 /// <param name="Gram">Row-major U×U XᵀX for rows of the last axis (MatMul consumers), else null.</param>
 internal sealed record UnitMoments(double[] Sums, long Count, double[]? Gram)
 {
+    /// <summary>The value's shape in the last sample.</summary>
+    public IReadOnlyList<long> Shape { get; init; } = [];
+
     /// <summary>The unit's mean value.</summary>
     public double Mean(int unit) => Count == 0 ? 0 : Sums[unit] / Count;
 }
 
-/// <summary>Measures <see cref="UnitMoments"/> of every group's consumed values in one ONNX Runtime session (extra outputs).</summary>
+/// <summary>Measures <see cref="UnitMoments"/> of every group's consumed values in one ONNX Runtime session (extra outputs), and
+/// the shapes of the tensors their units must broadcast with.</summary>
 internal static class UnitStatistics
 {
     /// <summary>Value name → moments, for the groups' consumed values.</summary>
@@ -29,20 +34,28 @@ internal static class UnitStatistics
         {
             foreach (var value in group.ConsumedValues)
             {
-                wanted[value] = (group.Units, group.Producer.OpType == "MatMul");
+                wanted[value] = (group.Units * group.Width, group.Producer.OpType == "MatMul");
+            }
+
+            foreach (var check in group.Broadcasts)
+            {
+                wanted.TryAdd(check.Value, (0, false));
             }
         }
 
         var probe = model.Proto.Clone();
         var existing = probe.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var types = ElementTypeInference.Infer(probe.Graph);
         foreach (var value in wanted.Keys.Where(v => !existing.Contains(v)))
         {
-            probe.Graph.Output.Add(new ValueInfoProto { Name = value, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } } });
+            var type = types.GetValueOrDefault(value, (int)TensorProto.Types.DataType.Float);
+            probe.Graph.Output.Add(new ValueInfoProto { Name = value, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = type } } });
         }
 
         var sums = wanted.ToDictionary(kv => kv.Key, kv => new double[kv.Value.Units], StringComparer.Ordinal);
         var grams = wanted.Where(kv => kv.Value.Rows).ToDictionary(kv => kv.Key, kv => new float[kv.Value.Units * kv.Value.Units], StringComparer.Ordinal);
         var counts = wanted.Keys.ToDictionary(k => k, _ => 0L, StringComparer.Ordinal);
+        var shapes = wanted.Keys.ToDictionary(k => k, _ => (IReadOnlyList<long>)[], StringComparer.Ordinal);
         using var session = Calibrator.OpenProbe(model, probe);
         for (var s = 0; s < samples.Count; s++)
         {
@@ -51,6 +64,12 @@ internal static class UnitStatistics
             foreach (var (name, value) in session.Run(samples[s], [.. wanted.Keys], model.DisplayPath))
             {
                 var (units, rows) = wanted[name];
+                shapes[name] = value.Shape.ToArray();
+                if (units == 0)
+                {
+                    continue;
+                }
+
                 var data = value.GetData<float>();
                 var sum = sums[name];
                 if (rows)
@@ -88,6 +107,6 @@ internal static class UnitStatistics
             }
         }
 
-        return wanted.Keys.ToDictionary(k => k, k => new UnitMoments(sums[k], counts[k], grams.TryGetValue(k, out var g) ? Array.ConvertAll(g, v => (double)v) : null), StringComparer.Ordinal);
+        return wanted.Keys.ToDictionary(k => k, k => new UnitMoments(sums[k], counts[k], grams.TryGetValue(k, out var g) ? Array.ConvertAll(g, v => (double)v) : null) { Shape = shapes[k] }, StringComparer.Ordinal);
     }
 }

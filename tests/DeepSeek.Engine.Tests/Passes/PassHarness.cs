@@ -58,13 +58,19 @@ internal static class PassHarness
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
-    /// <summary>Saves <paramref name="working"/> beside the source and runs both files on the same input; returns (original, transformed) of output <paramref name="output"/>.</summary>
+    /// <summary>Saves <paramref name="working"/> beside the source and runs both files on the same input (and a second float input
+    /// <paramref name="extra"/>); returns (original, transformed) of output <paramref name="output"/>.</summary>
     public static (float[] Expected, float[] Actual) RunBoth(string source, OnnxModel working, TempDirectory temp, string input, float[] data, long[] shape, string output = "y",
-        IReadOnlyDictionary<string, string>? sessionOptions = null)
+        IReadOnlyDictionary<string, string>? sessionOptions = null, (string Name, float[] Data, long[] Shape)? extra = null)
     {
         var path = temp.File("transformed.onnx");
         working.Save(path);
         var inputs = new Dictionary<string, TensorValue> { [input] = TensorValue.Create(data, shape) };
+        if (extra is { } e)
+        {
+            inputs[e.Name] = TensorValue.Create(e.Data, e.Shape);
+        }
+
         using var original = ModelSession.Open(source, null);
         using var transformed = ModelSession.Open(path, sessionOptions);
         var expected = original.Run(inputs)[output].GetData<float>();

@@ -85,7 +85,7 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
     }
 
     [Fact]
-    public void ArcticXs_ffn_pruning_with_int8_dynamic_removes_hidden_units_of_every_layer_within_the_budget()
+    public void ArcticXs_pruning_with_int8_dynamic_removes_ffn_units_of_every_layer_and_attention_heads_within_the_budget()
     {
         using var temp = new TempDirectory();
         var path = temp.File("arctic.pruned.onnx");
@@ -100,8 +100,14 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
         });
         Write(report);
         var pruning = report.Pruning!;
-        Assert.Equal(6, pruning.Layers.Count);
-        Assert.All(pruning.Layers, l => Assert.True(l.Kind == "ffn-units" && l.Before == 1536 && l.After < l.Before, $"{l.Layer}: {l.After}"));
+        Assert.Equal(12, pruning.Layers.Count);
+        var ffn = pruning.Layers.Where(l => l.Kind == "ffn-units").ToList();
+        var heads = pruning.Layers.Where(l => l.Kind == "attention-heads").ToList();
+        Assert.Equal(6, ffn.Count);
+        Assert.Equal(6, heads.Count);
+        Assert.All(ffn, l => Assert.True(l.Before == 1536 && l.After < l.Before, $"{l.Layer}: {l.After}"));
+        Assert.All(heads, l => Assert.True(l.Before == 12 && l.After <= l.Before && l.Sensitivity > 0, $"{l.Layer}: {l.After}, {l.Sensitivity}"));
+        Assert.Contains(heads, l => l.After < l.Before); // measured here: 12 → 11 heads in layers 0–3
         Assert.InRange(pruning.ShippedFraction, 0.05, 0.3);
         Assert.True(report.SizeRatio < 0.255, $"{report.SizeRatio:P1}"); // int8-dynamic alone: 25.9 %
 

@@ -62,7 +62,7 @@ public sealed class PruningPassTests
         var (source, working) = PassHarness.Load(Mlp(dead: true), temp);
         var editor = new GraphEditor(working.Proto.Graph);
         var group = Assert.Single(UnitGroups.Find(editor));
-        var scores = ChannelPruner.Scores(working, editor, group, mode);
+        var scores = ChannelPruner.Scores(working, editor, group, mode, null);
         Assert.Equal(8, scores.Count(s => s == 0));
         var keep = ChannelPruner.Keep(scores, 8);
         Assert.DoesNotContain(3, keep);
@@ -82,7 +82,7 @@ public sealed class PruningPassTests
         var (source, working) = PassHarness.Load(Mlp(dead: false), temp);
         var editor = new GraphEditor(working.Proto.Graph);
         var group = Assert.Single(UnitGroups.Find(editor));
-        ChannelPruner.Apply(working, editor, group, ChannelPruner.Keep(ChannelPruner.Scores(working, editor, group, PruneMode.ChannelL1), 8), moments: null);
+        ChannelPruner.Apply(working, editor, group, ChannelPruner.Keep(ChannelPruner.Scores(working, editor, group, PruneMode.ChannelL1, null), 8), moments: null);
         var (expected, actual) = PassHarness.RunBoth(source, working, temp, "x", ModelBuilder.Random(16, seed: 9), [1, 16]);
         Assert.True(PassHarness.MaxRelativeError(expected, actual) > 1e-3);
     }
