@@ -17,7 +17,8 @@ internal static class ChannelPruner
     public const double Ridge = 0.02;
 
     /// <summary>
-    /// Each unit's importance: the L1 or L2 norm of the producer's weights for it. An attention head is ranked by what it
+    /// Each unit's importance: the L1 or L2 norm of the producer's weights for it, or, for hidden units read by one MatMul
+    /// whose input was measured, of what the unit adds to that MatMul's output. An attention head is ranked by what it
     /// measurably adds to the output projection, E‖x_h·W_o,h‖² from the measured XᵀX (a head's weight norms say little about
     /// its attention), or by its weights' L2 norm when nothing was measured.
     /// </summary>
@@ -26,6 +27,11 @@ internal static class ChannelPruner
         if (group.Width > 1)
         {
             return HeadScores(model, editor, group, moments?.GetValueOrDefault(group.ConsumedValues[0])?.Gram);
+        }
+
+        if (group.Consumers is [{ Node.OpType: "MatMul" } only] && moments?.GetValueOrDefault(group.ConsumedValues[0]) is { Gram: not null } measured)
+        {
+            return ContributionScores(model, editor, only, mode, measured);
         }
 
         var slice = group.Weights[0];
@@ -40,6 +46,33 @@ internal static class ChannelPruner
         }
 
         return mode == PruneMode.ChannelL2 ? Array.ConvertAll(scores, Math.Sqrt) : scores;
+    }
+
+    /// <summary>
+    /// Hidden units read by one MatMul, ranked by what each adds to its output that the refitted bias cannot give back: the
+    /// unit's measured standard deviation times the L2 (or L1) norm of its row of the consumer's weights. Measured on
+    /// arctic-embed-xs (pooled cosine of the float model, FFN units and heads together): 0.9845, 0.9864 and 0.9941 at 0.3, 0.225
+    /// and 0.15 of the prunable weights, against 0.9815, 0.9864 and 0.9901 ranking units by the norm of their input weights.
+    /// </summary>
+    private static double[] ContributionScores(OnnxModel model, GraphEditor editor, UnitSlice consumer, PruneMode mode, UnitMoments stats)
+    {
+        var weight = editor.ConstantTensor(consumer.Node.Input[consumer.Input])!;
+        var w = Tensors.ReadFloats(weight, model);
+        var units = (int)weight.Dims[0];
+        var columns = (int)weight.Dims[1];
+        var gram = stats.Gram!;
+        var scores = new double[units];
+        for (var i = 0; i < units; i++)
+        {
+            var mean = stats.Mean(i);
+            var variance = stats.Count == 0 ? 0 : Math.Max(0, (gram[(i * units) + i] / stats.Count) - (mean * mean));
+            var row = w.AsSpan(i * columns, columns);
+            scores[i] = Math.Sqrt(variance) * (mode == PruneMode.ChannelL2
+                ? System.Numerics.Tensors.TensorPrimitives.Norm(row)
+                : System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(row));
+        }
+
+        return scores;
     }
 
     private static double[] HeadScores(OnnxModel model, GraphEditor editor, UnitGroup group, double[]? gram)

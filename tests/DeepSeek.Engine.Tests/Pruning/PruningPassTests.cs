@@ -87,6 +87,46 @@ public sealed class PruningPassTests
         Assert.True(PassHarness.MaxRelativeError(expected, actual) > 1e-3);
     }
 
+    [Fact]
+    public void Measured_units_are_ranked_by_what_they_add_to_the_next_layer_not_by_their_input_weights()
+    {
+        using var temp = new TempDirectory();
+        // Units 5 and 9 get the largest input weights and no outgoing row: their weights' norm ranks them first, what they add
+        // to y is nothing.
+        var builder = Mlp(dead: false);
+        var model = new DeepSeek.Onnx.Model.OnnxModel(builder.Build());
+        var w1 = model.Proto.Graph.Initializer.Single(t => t.Name == "w1");
+        var w2 = model.Proto.Graph.Initializer.Single(t => t.Name == "w2");
+        var input = Tensors.ReadFloats(w1, model);
+        var output = Tensors.ReadFloats(w2, model);
+        foreach (var u in new[] { 5, 9 })
+        {
+            for (var k = 0; k < 16; k++)
+            {
+                input[(k * 32) + u] = 3;
+            }
+
+            Array.Clear(output, u * 8, 8);
+        }
+
+        w1.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()));
+        w2.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(output.AsSpan()));
+        var editor = new GraphEditor(model.Proto.Graph);
+        var group = Assert.Single(UnitGroups.Find(editor));
+        var samples = Enumerable.Range(0, 8).Select(s => (IReadOnlyDictionary<string, DeepSeek.Engine.Data.TensorValue>)new Dictionary<string, DeepSeek.Engine.Data.TensorValue>
+        {
+            ["x"] = DeepSeek.Engine.Data.TensorValue.Create(ModelBuilder.Random(16, seed: 20 + s), 1, 16),
+        }).ToList();
+        var moments = UnitStatistics.Collect(model, [group], samples, null, CancellationToken.None);
+
+        var byWeights = ChannelPruner.Scores(model, editor, group, PruneMode.ChannelL2, null);
+        var byContribution = ChannelPruner.Scores(model, editor, group, PruneMode.ChannelL2, moments);
+        Assert.Equal([5, 9], Enumerable.Range(0, 32).OrderByDescending(u => byWeights[u]).Take(2).Order());
+        Assert.Equal([5, 9], Enumerable.Range(0, 32).OrderBy(u => byContribution[u]).Take(2).Order());
+        Assert.All(new[] { 5, 9 }, u => Assert.Equal(0, byContribution[u]));
+        Assert.All(Enumerable.Range(0, 32).Except([5, 9]), u => Assert.True(byContribution[u] > 0, $"unit {u}"));
+    }
+
     [Theory]
     [InlineData(1, 16)]
     [InlineData(2, 4)]
