@@ -20,7 +20,8 @@ if (args.Contains("--decoder-sizes"))
 if (args.Contains("--pruning-ratios"))
 {
     var rest = args.SkipWhile(a => a != "--pruning-ratios").Skip(1).ToList();
-    return PruningRatios.Run(rest.Count > 0 && int.TryParse(rest[0], out var rounds) && rounds > 0 ? rounds : 15);
+    var rounds = rest.Count > 0 && int.TryParse(rest[0], out var count) && count > 0 ? count : 0;
+    return PruningRatios.Run(rounds > 0 ? rounds : 15, rest.Skip(rounds > 0 ? 1 : 0).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList());
 }
 
 if (args.Contains("--compress-times"))

@@ -102,10 +102,10 @@ public class ArcticPruningBenchmarks
     [Benchmark(Baseline = true, Description = "int8-dynamic")]
     public object Dynamic() => sessions["dynamic"].Run(input);
 
-    [Benchmark(Description = "FFN channel-l2 0.3 + int8-dynamic, 1 % budget")]
+    [Benchmark(Description = "FFN units + heads, channel-l2 0.3 + int8-dynamic, 1 % budget")]
     public object WithinBudget() => sessions["budget"].Run(input);
 
-    [Benchmark(Description = "FFN channel-l2 0.3 + int8-dynamic, budget none")]
+    [Benchmark(Description = "FFN units + heads, channel-l2 0.3 + int8-dynamic, budget none")]
     public object AsAsked() => sessions["none"].Run(input);
 }
 

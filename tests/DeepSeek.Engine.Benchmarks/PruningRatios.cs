@@ -6,7 +6,7 @@ using DeepSeek.Engine.Runtime;
 namespace DeepSeek.Engine.Benchmarks;
 
 /// <summary>
-/// <c>--pruning-ratios [rounds]</c>: the pruning benchmarks' models (ResNetPruningBenchmarks, ArcticPruningBenchmarks,
+/// <c>--pruning-ratios [rounds] [resnet|arctic|mnist]</c>: the pruning benchmarks' models (ResNetPruningBenchmarks, ArcticPruningBenchmarks,
 /// SparseMnistBenchmarks), each built once, timed at 1 thread in interleaved rounds — every round times every model of a
 /// family back to back, in an order that rotates — so that a drift of the machine's speed during the run (seen here: the same
 /// ResNet-18 model 6.8 ms and 8.3 ms in two BenchmarkDotNet processes minutes apart) moves the baseline and the candidate
@@ -14,13 +14,26 @@ namespace DeepSeek.Engine.Benchmarks;
 /// </summary>
 internal static class PruningRatios
 {
-    public static int Run(int rounds)
+    public static int Run(int rounds, IReadOnlyCollection<string> families)
     {
         Console.WriteLine($"| family | model | median time | speed-up over the first row (median of {rounds} rounds) | lowest–highest |");
         Console.WriteLine("|---|---|---:|---:|---|");
-        Measure("ResNet-18", ResNetPruningBenchmarks.Models, rounds);
-        Measure("arctic-embed-xs, 32 tokens", ArcticPruningBenchmarks.Models, rounds);
-        Measure("MNIST CNN", SparseMnistBenchmarks.Models, rounds);
+        bool Wanted(string key) => families.Count == 0 || families.Contains(key, StringComparer.OrdinalIgnoreCase);
+        if (Wanted("resnet"))
+        {
+            Measure("ResNet-18", ResNetPruningBenchmarks.Models, rounds);
+        }
+
+        if (Wanted("arctic"))
+        {
+            Measure("arctic-embed-xs, 32 tokens", ArcticPruningBenchmarks.Models, rounds);
+        }
+
+        if (Wanted("mnist"))
+        {
+            Measure("MNIST CNN", SparseMnistBenchmarks.Models, rounds);
+        }
+
         return 0;
     }
 
