@@ -88,6 +88,21 @@ public sealed class PruningPassTests
     }
 
     [Fact]
+    public void Shares_go_to_layers_by_their_work_over_their_sensitivity_and_add_up_to_the_target()
+    {
+        double[] weights = [100, 100, 200, 50, 100];
+        double[] cost = [100, 100, 200, 50, 400]; // the last layer's weights are applied at 4 positions
+        double[] loss = [0.01, 0.04, 0.01, 0.00001, 0.04];
+        var shares = PruningStage.Allocate(weights, cost, loss, 0.2);
+
+        Assert.Equal(0.2, weights.Zip(shares, (w, s) => w * s).Sum() / weights.Sum(), 9);
+        Assert.InRange(shares[0] / shares[1], 3.9, 4.0); // a quarter of the loss: four times the share (less the loss floor's pull)
+        Assert.Equal(2, shares[2] / shares[0], 6); // twice the work at the same loss: twice the share
+        Assert.Equal(4, shares[4] / shares[1], 6);
+        Assert.Equal(PruningStage.MaxLayerShare, shares[3], 9); // nearly free: capped
+    }
+
+    [Fact]
     public void Measured_units_are_ranked_by_what_they_add_to_the_next_layer_not_by_their_input_weights()
     {
         using var temp = new TempDirectory();
