@@ -2,7 +2,7 @@ namespace DeepSeek.Engine.Pruning;
 
 /// <summary>One layer as pruning left it.</summary>
 /// <param name="Layer">The producing node (or its weight).</param>
-/// <param name="Kind"><c>conv-channels</c>, <c>ffn-units</c>, or <c>weights</c> for magnitude pruning.</param>
+/// <param name="Kind"><c>conv-channels</c>, <c>ffn-units</c>, <c>attention-heads</c>, or <c>weights</c> for magnitude pruning.</param>
 /// <param name="Before">Units (or weights) before.</param>
 /// <param name="After">Units (or non-zero weights) shipped.</param>
 /// <param name="Sensitivity">Channel modes: 1 − cosine of the outputs with this layer alone pruned at the requested share (0 when unmeasured).</param>
