@@ -10,7 +10,7 @@ namespace DeepSeek.Cli.Tests;
 /// </summary>
 public sealed partial class HtmlReportTests
 {
-    private static readonly string[] Sections = ["summary", "sizes", "outputs", "sensitivity", "attempts", "timings"];
+    private static readonly string[] Sections = ["summary", "sizes", "outputs", "sensitivity", "pruning", "attempts", "timings"];
 
     private static string Bytes(string file) => new FileInfo(file).Length.ToString("N0", CultureInfo.InvariantCulture);
 

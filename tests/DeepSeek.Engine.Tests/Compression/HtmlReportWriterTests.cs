@@ -208,6 +208,26 @@ public sealed partial class HtmlReportWriterTests
         Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
     }
 
+    [Fact]
+    public void The_pruning_section_lists_each_layer_and_each_share_that_missed_and_says_when_pruning_was_not_asked()
+    {
+        var pruning = new DeepSeek.Engine.Pruning.PruningReport("channel-l2 0.3", 0.3, 0.222, 0.105,
+            [new("<i>ffn</i>", "ffn-units", 1536, 1200, 0.0024), new("attn", "attention-heads", 12, 11, 0.0049)],
+            ["0.3: pooled cosine 0.9915 under the 0.9925 <a 0.75% budget> requires"]);
+        var section = Section(HtmlReportWriter.Render(Report() with { Pruning = pruning }, Sizes()), "pruning");
+
+        Assert.Contains("channel-l2 0.3", section, StringComparison.Ordinal);
+        Assert.Contains("<span id=\"pruning-shipped\">22.2 %</span>", section, StringComparison.Ordinal);
+        Assert.Contains("<td>&lt;i&gt;ffn&lt;/i&gt;</td><td>ffn-units</td><td>1,536</td><td>1,200</td><td>21.9 %</td><td>0.0024</td>", section, StringComparison.Ordinal);
+        Assert.Contains("<td>attn</td><td>attention-heads</td><td>12</td><td>11</td><td>8.3 %</td>", section, StringComparison.Ordinal);
+        Assert.Contains("<li class=\"rejected\">0.3: pooled cosine 0.9915 under the 0.9925 &lt;a 0.75% budget&gt; requires</li>", section, StringComparison.Ordinal);
+        Assert.Equal(2, BarCount(section));
+
+        var none = Section(HtmlReportWriter.Render(Report(), Sizes()), "pruning");
+        Assert.Contains("Not asked for", none, StringComparison.Ordinal);
+        Assert.DoesNotContain("<table", none, StringComparison.Ordinal);
+    }
+
     private static int BarCount(string html) => Regex.Count(html, "<rect class=\"bar ");
 
     [GeneratedRegex("<section id=\"([a-z-]+)\">")]

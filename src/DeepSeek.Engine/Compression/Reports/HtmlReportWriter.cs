@@ -8,12 +8,12 @@ namespace DeepSeek.Engine.Compression.Reports;
 /// Writes a compression report as one self-contained HTML page (docs/compress-report.md, "HTML report"): inline CSS and SVG,
 /// no script and no address of anything outside the page, and a Content-Security-Policy that forbids both. Every text taken
 /// from the model (paths, output, layer and operator names, diagnostics) is HTML-encoded: models are untrusted. Sections have
-/// stable ids: <c>summary</c>, <c>sizes</c>, <c>outputs</c>, <c>sensitivity</c>, <c>attempts</c>, <c>timings</c>.
+/// stable ids: <c>summary</c>, <c>sizes</c>, <c>outputs</c>, <c>sensitivity</c>, <c>pruning</c>, <c>attempts</c>, <c>timings</c>.
 /// </summary>
 public static class HtmlReportWriter
 {
     /// <summary>The sections' ids, in page order.</summary>
-    public static IReadOnlyList<string> SectionIds { get; } = ["summary", "sizes", "outputs", "sensitivity", "attempts", "timings"];
+    public static IReadOnlyList<string> SectionIds { get; } = ["summary", "sizes", "outputs", "sensitivity", "pruning", "attempts", "timings"];
 
     /// <summary>Writes <paramref name="report"/> as HTML (UTF-8) to <paramref name="stream"/>.</summary>
     /// <param name="report">The report.</param>
@@ -35,6 +35,7 @@ public static class HtmlReportWriter
         Sizes(html, report, sizes);
         HtmlOutputSection.Write(html, report);
         Sensitivity(html, report);
+        HtmlPruningSection.Write(html, report);
         Attempts(html, report);
         Timings(html, report);
         HtmlPage.Close(html, "deepseek compress");
