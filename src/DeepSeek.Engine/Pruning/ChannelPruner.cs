@@ -34,15 +34,18 @@ internal static class ChannelPruner
             return ContributionScores(model, editor, only, mode, measured);
         }
 
-        var slice = group.Weights[0];
-        var tensor = editor.ConstantTensor(slice.Node.Input[slice.Input])!;
-        var data = Tensors.ReadFloats(tensor, model);
+        // Tied channels: every Conv that writes them counts.
         var scores = new double[group.Units];
-        var inner = (int)(data.Length / tensor.Dims.Take(slice.Axis + 1).Aggregate(1L, (a, d) => a * d));
-        for (var i = 0; i < data.Length; i++)
+        foreach (var slice in group.Weights)
         {
-            var unit = i / inner % group.Units;
-            scores[unit] += mode == PruneMode.ChannelL2 ? (double)data[i] * data[i] : Math.Abs(data[i]);
+            var tensor = editor.ConstantTensor(slice.Node.Input[slice.Input])!;
+            var data = Tensors.ReadFloats(tensor, model);
+            var inner = (int)(data.Length / tensor.Dims.Take(slice.Axis + 1).Aggregate(1L, (a, d) => a * d));
+            for (var i = 0; i < data.Length; i++)
+            {
+                var unit = i / inner % group.Units;
+                scores[unit] += mode == PruneMode.ChannelL2 ? (double)data[i] * data[i] : Math.Abs(data[i]);
+            }
         }
 
         return mode == PruneMode.ChannelL2 ? Array.ConvertAll(scores, Math.Sqrt) : scores;
@@ -164,6 +167,11 @@ internal static class ChannelPruner
         foreach (var slice in group.Weights.Concat(group.PerUnit))
         {
             Slice(model, editor, slice, keep);
+        }
+
+        foreach (var depthwise in group.GroupCounts)
+        {
+            depthwise.Attribute.Single(a => a.Name == "group").I = keep.Length;
         }
 
         // The values' declared shapes no longer hold: ONNX Runtime infers them again.

@@ -30,7 +30,7 @@ internal sealed class UnitGroup
     public required NodeProto Producer { get; init; }
 
     /// <summary>The producers' weight inputs and their axis of units (Conv: 0, MatMul: 1); attention heads have three (query,
-    /// key and value projections).</summary>
+    /// key and value projections), tied channels one per Conv that writes them.</summary>
     public required IReadOnlyList<UnitSlice> Weights { get; init; }
 
     /// <summary>Entries per unit on the consumed values' last axis (1; the head size for attention heads).</summary>
@@ -38,6 +38,9 @@ internal sealed class UnitGroup
 
     /// <summary>Reshape targets that count the units (attention heads).</summary>
     public IReadOnlyList<ShapeEdit> ShapeEdits { get; init; } = [];
+
+    /// <summary>Depthwise Convs the units pass through: their <c>group</c> becomes the number of units kept.</summary>
+    public IReadOnlyList<NodeProto> GroupCounts { get; init; } = [];
 
     /// <summary>Outside tensors that must broadcast along the units (attention masks).</summary>
     public IReadOnlyList<BroadcastCheck> Broadcasts { get; init; } = [];
@@ -60,7 +63,8 @@ internal sealed class UnitGroup
     /// <summary>Weights per unit: the producer's filter and the consumers' rows.</summary>
     public required long ParametersPerUnit { get; init; }
 
-    /// <summary>What the units are, for reports: <c>conv-channels</c>, <c>ffn-units</c> or <c>attention-heads</c>.</summary>
+    /// <summary>What the units are, for reports: <c>conv-channels</c>, <c>tied-channels</c> (several Convs write them: a
+    /// residual stream), <c>ffn-units</c> or <c>attention-heads</c>.</summary>
     public string Kind { get; init; } = "ffn-units";
 
     /// <summary>The layer's name in reports: the producer's node name, else its weight's name.</summary>

@@ -7,26 +7,38 @@ namespace DeepSeek.Engine.Pruning;
 /// Finds the layers whose units can be removed (<see cref="UnitGroup"/>): from each Conv (group 1) or MatMul with constant
 /// float weights, the units are followed through the nodes that treat each unit on its own (activations, BatchNormalization,
 /// Add/Sub/Mul/Div with a scalar or per-unit constant) to consumers that read them as weights' input axis. A layer whose
-/// units reach anything else — a residual addition, a concatenation, a depthwise or grouped convolution, a reshape into
-/// attention heads, a graph output — is left whole: those units must stay equal across the tensors they meet. Self-attention
+/// units reach anything else is left to <see cref="TiedChannels"/> (Conv channels tied by residual additions, depthwise
+/// convolutions and pools, pruned together) or left whole (a concatenation, a reshape, a graph output). Self-attention
 /// blocks are found by <see cref="AttentionHeads"/>: their heads are units too.
 /// </summary>
 internal static class UnitGroups
 {
-    private static readonly HashSet<string> UnitWise =
+    /// <summary>Operators that treat each unit on its own (their first input carries the units).</summary>
+    internal static readonly HashSet<string> UnitWise =
         ["Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "Elu", "Selu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Identity", "Neg", "Abs", "Clip", "Dropout", "Mish"];
 
-    private static readonly HashSet<string> Arithmetic = ["Add", "Sub", "Mul", "Div"];
+    /// <summary>Element-wise arithmetic: unit-wise with a scalar or per-unit constant.</summary>
+    internal static readonly HashSet<string> Arithmetic = ["Add", "Sub", "Mul", "Div"];
 
     /// <summary>The prunable layers of <paramref name="editor"/>'s graph.</summary>
     public static IReadOnlyList<UnitGroup> Find(GraphEditor editor)
     {
         var groups = new List<UnitGroup>();
+        var claimed = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
         foreach (var node in editor.Graph.Node.Where(n => n.Domain is "" or "ai.onnx").ToArray())
         {
-            if (Start(editor, node) is { } start && Follow(editor, node, start.Weight, start.Units, start.Rank, start.PerUnit) is { } group)
+            if (claimed.Contains(node) || Start(editor, node) is not { } start)
+            {
+                continue;
+            }
+
+            // Channels that meet others (a residual addition, a depthwise convolution, a pool) are pruned with every Conv they are tied to.
+            var group = Follow(editor, node, start.Weight, start.Units, start.Rank, start.PerUnit)
+                ?? (node.OpType == "Conv" ? TiedChannels.From(editor, node) : null);
+            if (group is not null && group.Weights.All(w => !claimed.Contains(w.Node)))
             {
                 groups.Add(group);
+                claimed.UnionWith(group.Weights.Select(w => w.Node));
             }
         }
 
@@ -165,23 +177,10 @@ internal static class UnitGroups
                         continue;
                     }
 
-                    if (editor.ConstantTensor(node.Input[k]) is not { DataType: (int)TensorProto.Types.DataType.Float } constant)
+                    if (!ConstantOperand(editor, node, k, units, fromRight, perUnit))
                     {
                         return false;
                     }
-
-                    if (Elements(constant) == 1)
-                    {
-                        continue;
-                    }
-
-                    var axis = constant.Dims.Count - 1 - fromRight;
-                    if (axis < 0 || constant.Dims[axis] != units || constant.Dims.Where((d, j) => j != axis).Any(d => d != 1))
-                    {
-                        return false;
-                    }
-
-                    perUnit.Add(new UnitSlice(node, k, axis));
                 }
 
                 return Add(node.Output[0]);
@@ -219,7 +218,34 @@ internal static class UnitGroups
         }
     }
 
-    private static long Elements(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, d) => a * d);
+    /// <summary>
+    /// A constant operand of element-wise arithmetic on units: a scalar, or one value per unit on the units' axis
+    /// (<paramref name="fromRight"/>, as broadcasting aligns shapes), recorded in <paramref name="perUnit"/>; false for
+    /// anything else (a non-float or non-constant tensor, or one that varies along another axis).
+    /// </summary>
+    internal static bool ConstantOperand(GraphEditor editor, NodeProto node, int input, int units, int fromRight, List<UnitSlice> perUnit)
+    {
+        if (editor.ConstantTensor(node.Input[input]) is not { DataType: (int)TensorProto.Types.DataType.Float } constant)
+        {
+            return false;
+        }
 
-    private static long ElementsPerUnit(TensorProto tensor, int axis) => Elements(tensor) / tensor.Dims[axis];
+        if (Elements(constant) == 1)
+        {
+            return true;
+        }
+
+        var axis = constant.Dims.Count - 1 - fromRight;
+        if (axis < 0 || constant.Dims[axis] != units || constant.Dims.Where((d, j) => j != axis).Any(d => d != 1))
+        {
+            return false;
+        }
+
+        perUnit.Add(new UnitSlice(node, input, axis));
+        return true;
+    }
+
+    internal static long Elements(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, d) => a * d);
+
+    internal static long ElementsPerUnit(TensorProto tensor, int axis) => Elements(tensor) / tensor.Dims[axis];
 }

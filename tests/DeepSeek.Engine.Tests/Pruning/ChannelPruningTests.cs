@@ -41,9 +41,12 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
         Assert.Equal(0, pruning.ShippedFraction);
         Assert.Equal(PruningStage.Steps.Count, pruning.Tried.Count);
         Assert.All(pruning.Tried, t => Assert.Contains("pooled cosine", t, StringComparison.Ordinal));
-        // The first Conv of each of the 8 basic blocks, and the stem's: every other channel meets a residual addition.
-        Assert.Equal(9, pruning.Layers.Count);
-        Assert.All(pruning.Layers, l => Assert.True(l.Kind == "conv-channels" && l.After == l.Before && l.Sensitivity > 0, $"{l.Layer}: {l.Before} → {l.After}, {l.Sensitivity}"));
+        // The inner channels of the 8 basic blocks and the stem's own, and the residual streams of the first three stages (each
+        // written by several Convs that must lose the same channels; the last stage's stream is the output).
+        Assert.Equal(12, pruning.Layers.Count);
+        Assert.Equal(9, pruning.Layers.Count(l => l.Kind == "conv-channels"));
+        Assert.Equal([64L, 128, 256], pruning.Layers.Where(l => l.Kind == "tied-channels").Select(l => l.Before));
+        Assert.All(pruning.Layers, l => Assert.True(l.After == l.Before && l.Sensitivity > 0, $"{l.Layer}: {l.Before} → {l.After}, {l.Sensitivity}"));
         // [1, 512, 1, 1] features are one vector per row (the pooled cosine of 512 width-1 "positions" was 1 whatever they held)
         Assert.Equal(report.Evaluation.Outputs[0].MeanCosine, report.Evaluation.Outputs[0].PooledCosine!.Value, 9);
         Assert.Equal("int8-static", report.Recipe);

@@ -1,0 +1,211 @@
+using DeepSeek.Engine.Graph;
+using DeepSeek.Onnx.Protobuf;
+
+namespace DeepSeek.Engine.Pruning;
+
+/// <summary>
+/// Channels that several convolutions must keep equal: a residual stream (each block's last Conv and the stream's first Conv
+/// meet in Add nodes, and every block reads the sum) or channels passed through depthwise convolutions. Starting from a Conv,
+/// every value that carries the same channels is collected in both directions — forwards to the nodes that read it, backwards
+/// to the node that made it — through nodes that treat each channel on its own (activations, BatchNormalization, Add/Sub/Mul/Div
+/// of two such values or with a scalar or per-channel constant, MaxPool, AveragePool, depthwise Conv). The group's producers are
+/// the Convs that write those channels (their filters), its consumers the Convs that read them (their input channels); a
+/// depthwise Conv's filters are per-channel constants and its <c>group</c> the number kept. Anything else — a graph input or
+/// output, a Concat, a Reshape, a MatMul, a Conv that reads and writes the same channels — leaves the channels whole.
+/// </summary>
+internal static class TiedChannels
+{
+    private static readonly HashSet<string> Pools = ["MaxPool", "AveragePool"];
+
+    /// <summary>The channels <paramref name="start"/> writes, with every Conv they are tied to; null when they cannot be removed.</summary>
+    public static UnitGroup? From(GraphEditor editor, NodeProto start)
+    {
+        if (!IsDense(editor, start, out var first))
+        {
+            return null;
+        }
+
+        var units = (int)first.Dims[0];
+        var rank = first.Dims.Count;
+        var fromRight = rank - 2;
+        var region = new HashSet<string>(StringComparer.Ordinal);
+        var values = new List<string>();
+        var queue = new Queue<string>();
+        var producers = new List<NodeProto>();
+        var consumers = new List<NodeProto>();
+        var passed = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+        var perUnit = new List<UnitSlice>();
+        var depthwise = new List<NodeProto>();
+        Join(start.Output[0]);
+        while (queue.Count > 0)
+        {
+            var value = queue.Dequeue();
+            if (editor.IsGraphOutput(value) || editor.Consumers(value).Count == 0)
+            {
+                return null;
+            }
+
+            if (!Made(value) || editor.Consumers(value).Any(node => !Read(node, value)))
+            {
+                return null;
+            }
+        }
+
+        if (consumers.Count == 0 || producers.Intersect(consumers, ReferenceEqualityComparer.Instance).Any())
+        {
+            return null;
+        }
+
+        var ordered = producers.OrderBy(p => editor.Graph.Node.IndexOf(p)).ToList();
+        var weights = ordered.Select(p => new UnitSlice(p, 1, 0)).ToList();
+        perUnit.AddRange(ordered.Where(p => p.Input.Count > 2 && p.Input[2].Length > 0).Select(p => new UnitSlice(p, 2, 0)));
+        return new UnitGroup
+        {
+            Producer = ordered[0],
+            Weights = weights,
+            Kind = ordered.Count > 1 ? "tied-channels" : "conv-channels",
+            Units = units,
+            PerUnit = perUnit,
+            Consumers = consumers.Select(c => new UnitSlice(c, 1, 1)).ToList(),
+            ConsumedValues = consumers.Select(c => c.Input[0]).Distinct(StringComparer.Ordinal).ToList(),
+            Values = values,
+            GroupCounts = depthwise,
+            ParametersPerUnit = ordered.Sum(p => PerUnit(editor, p.Input[1], 0)) + consumers.Sum(c => PerUnit(editor, c.Input[1], 1))
+                + depthwise.Sum(d => PerUnit(editor, d.Input[1], 0)),
+        };
+
+        void Join(string value)
+        {
+            if (region.Add(value))
+            {
+                values.Add(value);
+                queue.Enqueue(value);
+            }
+        }
+
+        // The node that made a value of the region: a producer, or a channel-wise node whose inputs join.
+        bool Made(string value)
+        {
+            if (editor.Producer(value) is not { } node)
+            {
+                return false; // a graph input, or a constant
+            }
+
+            if (node.OpType == "Conv" && IsDense(editor, node, out var w) && w.Dims[0] == units && w.Dims.Count == rank)
+            {
+                if (!producers.Contains(node, ReferenceEqualityComparer.Instance))
+                {
+                    producers.Add(node);
+                }
+
+                return node.Input.Count < 3 || node.Input[2].Length == 0 || editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float };
+            }
+
+            return Pass(node);
+        }
+
+        // A node reading a value of the region: a consumer, or a channel-wise node whose output joins.
+        bool Read(NodeProto node, string value)
+        {
+            if (node.OpType == "Conv" && node.Input[0] == value && !region.Contains(node.Input[1]) && IsDense(editor, node, out var w)
+                && w.Dims.Count == rank && w.Dims[1] == units
+                && (node.Input.Count < 3 || node.Input[2].Length == 0 || editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float }))
+            {
+                if (!consumers.Contains(node, ReferenceEqualityComparer.Instance))
+                {
+                    consumers.Add(node);
+                }
+
+                return true;
+            }
+
+            return Pass(node);
+        }
+
+        // A node that treats each channel on its own: every non-constant input and its output carry the region's channels.
+        bool Pass(NodeProto node)
+        {
+            if (!passed.Add(node))
+            {
+                return true;
+            }
+
+            if (node.Domain is not ("" or "ai.onnx") || node.Output.Skip(1).Any(o => o.Length > 0 && editor.Consumers(o).Count > 0))
+            {
+                return false;
+            }
+
+            if (UnitGroups.UnitWise.Contains(node.OpType))
+            {
+                if (!node.Input.Skip(1).All(x => x.Length == 0 || (editor.ConstantTensor(x) is { } t && Elements(t) == 1)))
+                {
+                    return false;
+                }
+
+                Join(node.Input[0]);
+            }
+            else if (Pools.Contains(node.OpType))
+            {
+                Join(node.Input[0]);
+            }
+            else if (node.OpType == "BatchNormalization" && node.Input.Count >= 5
+                && Enumerable.Range(1, 4).All(k => editor.ConstantTensor(node.Input[k]) is { DataType: (int)TensorProto.Types.DataType.Float } p && p.Dims.Count == 1 && p.Dims[0] == units))
+            {
+                perUnit.AddRange(Enumerable.Range(1, 4).Select(k => new UnitSlice(node, k, 0)));
+                Join(node.Input[0]);
+            }
+            else if (node.OpType == "Conv" && Tensors.IntAttribute(node, "group", 1) == units && units > 1
+                && editor.ConstantTensor(node.Input[1]) is { DataType: (int)TensorProto.Types.DataType.Float } dw && dw.Dims.Count == rank && dw.Dims[0] == units && dw.Dims[1] == 1
+                && (node.Input.Count < 3 || node.Input[2].Length == 0 || editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float }))
+            {
+                perUnit.Add(new UnitSlice(node, 1, 0));
+                if (node.Input.Count > 2 && node.Input[2].Length > 0)
+                {
+                    perUnit.Add(new UnitSlice(node, 2, 0));
+                }
+
+                depthwise.Add(node);
+                Join(node.Input[0]);
+            }
+            else if (UnitGroups.Arithmetic.Contains(node.OpType) && node.Input.Count == 2)
+            {
+                for (var k = 0; k < 2; k++)
+                {
+                    if (editor.ConstantTensor(node.Input[k]) is null)
+                    {
+                        Join(node.Input[k]);
+                    }
+                    else if (!UnitGroups.ConstantOperand(editor, node, k, units, fromRight, perUnit))
+                    {
+                        return false;
+                    }
+                }
+            }
+            else
+            {
+                return false;
+            }
+
+            Join(node.Output[0]);
+            return true;
+        }
+    }
+
+    /// <summary>A Conv of group 1 with constant float weights.</summary>
+    private static bool IsDense(GraphEditor editor, NodeProto node, out TensorProto weight)
+    {
+        weight = null!;
+        if (node.OpType != "Conv" || node.Input.Count < 2 || Tensors.IntAttribute(node, "group", 1) != 1
+            || editor.ConstantTensor(node.Input[1]) is not { DataType: (int)TensorProto.Types.DataType.Float, Dims.Count: >= 3 } w)
+        {
+            return false;
+        }
+
+        weight = w;
+        return true;
+    }
+
+    private static long Elements(TensorProto tensor) => UnitGroups.Elements(tensor);
+
+    private static long PerUnit(GraphEditor editor, string weight, int axis) => UnitGroups.ElementsPerUnit(editor.ConstantTensor(weight)!, axis);
+}
