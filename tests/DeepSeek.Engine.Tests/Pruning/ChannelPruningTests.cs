@@ -14,8 +14,8 @@ namespace DeepSeek.Engine.Tests.Pruning;
 
 /// <summary>
 /// Structured pruning on real models, every result loaded in ONNX Runtime: ResNet-18 (channels inside each basic block,
-/// calibrated on views of chelsea and coffee, checked on views of three photos it never saw) and arctic-embed-xs (FFN units,
-/// checked on held-out sentences).
+/// calibrated on views of chelsea and coffee, checked on views of three photos it never saw) and arctic-embed-xs (FFN units
+/// and attention heads, with every recipe, checked on held-out sentences).
 /// </summary>
 public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, SentenceFolders sentences, ITestOutputHelper output)
     : IClassFixture<ResNet18CompressionTests.Photos>, IClassFixture<SentenceFolders>
@@ -122,6 +122,38 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
         var m = Evaluator.Compare(original, pruned, set.Samples.Select(s => s.Inputs).ToList(), null, sentences.HeldOut, path, null, null, kinds).Outputs[0];
         output.WriteLine($"  held out: pooled cosine {m.PooledCosine:F5} min {m.MinPooledCosine:F5}, neighbours {m.NeighbourAgreement}");
         Assert.True(m.PooledCosine >= 0.985, $"held-out pooled cosine {m.PooledCosine}");
+    }
+
+    [Theory]
+    [InlineData("int4")]
+    [InlineData("fp16")]
+    [InlineData("none")] // int8-static refuses this model here whatever the pruning: slower than int8-dynamic (DSB0082)
+    public void ArcticXs_pruned_heads_and_units_go_through_every_recipe_and_the_shipped_model_holds_the_budget_on_held_out_sentences(string quantize)
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File($"arctic.{quantize}.pruned.onnx");
+        var report = Compressor.Run(new CompressionRequest
+        {
+            Input = ArcticXs.Instance.Model,
+            Output = path,
+            Profile = ProfileCatalog.BuiltIn.ForHost(),
+            Quantize = quantize,
+            CalibrationFolder = sentences.Calibration,
+            Prune = PruneSettings.Parse("0.3", "channel-l2", null),
+        });
+        Write(report);
+        var pruning = report.Pruning!;
+        Assert.True(pruning.ShippedFraction > 0, string.Join(" | ", pruning.Tried));
+        Assert.All(report.BudgetChecks, c => Assert.True(c.Met, $"{c.Output} {c.Metric} {c.Value} against {c.Threshold}"));
+
+        using var original = ModelSession.Open(ArcticXs.Instance.Model, null);
+        using var pruned = ModelSession.Open(path, report.SessionOptions);
+        var model = ModelReader.Read(ArcticXs.Instance.Model);
+        var set = DataSet.Load(sentences.HeldOut, model.Graph.Inputs);
+        var kinds = OutputKindInference.Resolve(model, null, new Dictionary<string, string>());
+        var m = Evaluator.Compare(original, pruned, set.Samples.Select(s => s.Inputs).ToList(), null, sentences.HeldOut, path, null, null, kinds).Outputs[0];
+        output.WriteLine($"  held out: pooled cosine {m.PooledCosine:F5} min {m.MinPooledCosine:F5}, neighbours {m.NeighbourAgreement}");
+        Assert.True(m.PooledCosine >= 0.98, $"held-out pooled cosine {m.PooledCosine}");
     }
 
     private void Write(CompressionReport report)
