@@ -71,6 +71,15 @@ public sealed class MnistEndToEndTests(ITestOutputHelper output)
         var report2 = File.ReadAllText(app.File("obj/Release/net10.0/deepseek/Models/mnist-sparse.onnx.report.json"));
         Assert.Contains("\"requested\": \"magnitude 1:16\"", report2, StringComparison.Ordinal);
         Assert.Contains("\"kind\": \"weights (arrived 1:16)\"", report2, StringComparison.Ordinal);
+
+        // What the app reports for the sparse layer (its speed is a benchmark's figure, printed, not asserted): DeepSeek.Runtime's
+        // kernel computes libtorch's dense product of the same weights from an eighth of the bytes.
+        var (timings, sparseBytes, denseBytes) = SparseLayerTiming.Run(report.Sparse!, 1, 64);
+        output.WriteLine(string.Join("; ", timings.Select(t => $"batch {t.Batch}: sparse {t.SparseMicroseconds:F2} µs, dense {t.DenseMicroseconds:F2} µs")));
+        Assert.Equal([1, 64], timings.Select(t => t.Batch));
+        Assert.All(timings, t => Assert.True(t.MaxAbsDifference < 1e-3, $"batch {t.Batch}: {t.MaxAbsDifference}"));
+        Assert.Equal(1568L * 64 * sizeof(float), denseBytes);
+        Assert.Equal(denseBytes * 2 / 16, sparseBytes); // 1 of 16 rows per column: a value and an offset each
     }
 
     private static float[] Run(string model, float[] batch)
