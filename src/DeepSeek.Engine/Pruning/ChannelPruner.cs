@@ -155,18 +155,19 @@ internal static class ChannelPruner
             }
             else
             {
-                if (consumer.Node.OpType == "Conv" && stats is not null)
+                // Means are measured on the units' own value; a consumer of a concatenation reads more channels than the group has.
+                if (consumer.Node.OpType == "Conv" && consumer.Offset == 0 && stats is not null && stats.Sums.Length == group.Units)
                 {
                     AddRemovedMeans(model, editor, consumer.Node, removed, stats);
                 }
 
-                Slice(model, editor, consumer, keep);
+                Slice(model, editor, consumer, keep, group.Units);
             }
         }
 
         foreach (var slice in group.Weights.Concat(group.PerUnit))
         {
-            Slice(model, editor, slice, keep);
+            Slice(model, editor, slice, keep, group.Units);
         }
 
         foreach (var depthwise in group.GroupCounts)
@@ -185,14 +186,17 @@ internal static class ChannelPruner
         }
     }
 
-    /// <summary>Replaces the slice's tensor with its kept units' entries along the slice's axis.</summary>
-    private static void Slice(OnnxModel model, GraphEditor editor, UnitSlice slice, int[] keep)
+    /// <summary>Replaces the slice's tensor with its kept units' entries along the slice's axis (and, around a slice at an
+    /// offset, every entry before and after the group's <paramref name="units"/>).</summary>
+    private static void Slice(OnnxModel model, GraphEditor editor, UnitSlice slice, int[] keep, int units)
     {
         var name = slice.Node.Input[slice.Input];
         var tensor = editor.ConstantTensor(name)!;
         var dims = tensor.Dims.ToArray();
         var data = Tensors.ReadFloats(tensor, model);
-        var entries = Entries(keep, slice.Width);
+        var end = slice.Offset + (units * slice.Width);
+        var entries = Enumerable.Range(0, slice.Offset).Concat(Entries(keep, slice.Width).Select(e => e + slice.Offset))
+            .Concat(Enumerable.Range(end, (int)dims[slice.Axis] - end)).ToArray();
         slice.Node.Input[slice.Input] = editor.AddInitializer(name + "_pruned", Tensors.Float(Take(data, dims, slice.Axis, entries), With(dims, slice.Axis, entries.Length)));
     }
 
@@ -370,7 +374,7 @@ internal static class ChannelPruner
 
         if (!Cholesky.Solve(ata, aty, n, width))
         {
-            Slice(model, editor, new UnitSlice(matmul, 1, 0), keep); // not positive definite (a unit never active): plain removal
+            Slice(model, editor, new UnitSlice(matmul, 1, 0), keep, units); // not positive definite (a unit never active): plain removal
             return;
         }
 

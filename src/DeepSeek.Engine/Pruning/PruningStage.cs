@@ -203,7 +203,8 @@ internal static class PruningStage
         var copy = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
         var editor = new GraphEditor(copy.Proto.Graph);
         var groups = UnitGroups.Find(editor); // the same layers, in the same order, on the copy's nodes
-        for (var g = 0; g < chosen.Length; g++)
+        // Layers concatenated into one tensor are cut from its consumers last offset first, so that the offsets of the others still hold.
+        foreach (var g in Enumerable.Range(0, chosen.Length).OrderByDescending(g => groups[chosen[g]].Consumers.Concat(groups[chosen[g]].PerUnit).Max(s => (int?)s.Offset) ?? 0))
         {
             var group = groups[chosen[g]];
             var remove = Removed(group, shares[g]);

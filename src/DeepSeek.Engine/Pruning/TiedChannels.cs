@@ -11,7 +11,9 @@ namespace DeepSeek.Engine.Pruning;
 /// of two such values or with a scalar or per-channel constant, MaxPool, AveragePool, depthwise Conv). The group's producers are
 /// the Convs that write those channels (their filters), its consumers the Convs that read them (their input channels); a
 /// depthwise Conv's filters are per-channel constants and its <c>group</c> the number kept. Anything else — a graph input or
-/// output, a Concat, a Reshape, a MatMul, a Conv that reads and writes the same channels — leaves the channels whole.
+/// output, a Reshape, a MatMul, a Conv that reads and writes the same channels — leaves the channels whole. Channels
+/// concatenated along the channel axis are followed to the Convs that read the concatenation (through activations and
+/// BatchNormalization): those lose the group's input channels at its offset, and keep the other inputs' channels.
 /// </summary>
 internal static class TiedChannels
 {
@@ -36,6 +38,7 @@ internal static class TiedChannels
         var passed = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
         var perUnit = new List<UnitSlice>();
         var depthwise = new List<NodeProto>();
+        var offsetConsumers = new List<UnitSlice>();
         Join(start.Output[0]);
         while (queue.Count > 0)
         {
@@ -51,7 +54,7 @@ internal static class TiedChannels
             }
         }
 
-        if (consumers.Count == 0 || producers.Intersect(consumers, ReferenceEqualityComparer.Instance).Any())
+        if (consumers.Count + offsetConsumers.Count == 0 || producers.Intersect(consumers, ReferenceEqualityComparer.Instance).Any())
         {
             return null;
         }
@@ -66,11 +69,11 @@ internal static class TiedChannels
             Kind = ordered.Count > 1 ? "tied-channels" : "conv-channels",
             Units = units,
             PerUnit = perUnit,
-            Consumers = consumers.Select(c => new UnitSlice(c, 1, 1)).ToList(),
-            ConsumedValues = consumers.Select(c => c.Input[0]).Distinct(StringComparer.Ordinal).ToList(),
+            Consumers = [.. consumers.Select(c => new UnitSlice(c, 1, 1)), .. offsetConsumers],
+            ConsumedValues = consumers.Concat(offsetConsumers.Select(c => c.Node)).Select(c => c.Input[0]).Distinct(StringComparer.Ordinal).ToList(),
             Values = values,
             GroupCounts = depthwise,
-            ParametersPerUnit = ordered.Sum(p => PerUnit(editor, p.Input[1], 0)) + consumers.Sum(c => PerUnit(editor, c.Input[1], 1))
+            ParametersPerUnit = ordered.Sum(p => PerUnit(editor, p.Input[1], 0)) + consumers.Concat(offsetConsumers.Select(c => c.Node)).Sum(c => PerUnit(editor, c.Input[1], 1))
                 + depthwise.Sum(d => PerUnit(editor, d.Input[1], 0)),
         };
 
@@ -119,7 +122,72 @@ internal static class TiedChannels
                 return true;
             }
 
+            if (node.OpType == "Concat" && node.Input.Count(x => x == value) == 1 && Axis(node, rank) == 1)
+            {
+                return passed.Add(node) && Concatenated(node, value);
+            }
+
             return Pass(node);
+        }
+
+        // The region's channels inside a concatenation along the channels: at an offset of its output, read further on by Convs
+        // (through channel-wise activations and BatchNormalization) whose weights lose those input channels, the rest kept.
+        bool Concatenated(NodeProto concat, string value)
+        {
+            var offset = 0;
+            var total = 0;
+            foreach (var input in concat.Input)
+            {
+                if (input == value)
+                {
+                    offset = total;
+                }
+
+                if (Channels(editor, input) is not { } channels)
+                {
+                    return false;
+                }
+
+                total += channels;
+            }
+
+            var pending = new Queue<string>([concat.Output[0]]);
+            while (pending.Count > 0)
+            {
+                var merged = pending.Dequeue();
+                values.Add(merged);
+                if (editor.IsGraphOutput(merged) || editor.Consumers(merged).Count == 0)
+                {
+                    return false;
+                }
+
+                foreach (var next in editor.Consumers(merged))
+                {
+                    if (next.OpType == "Conv" && next.Input[0] == merged && IsDense(editor, next, out var w) && w.Dims.Count == rank && w.Dims[1] == total
+                        && next.Input.Skip(1).All(x => x != merged))
+                    {
+                        offsetConsumers.Add(new UnitSlice(next, 1, 1, 1, offset));
+                    }
+                    else if (UnitGroups.UnitWise.Contains(next.OpType) && next.Input[0] == merged
+                        && next.Input.Skip(1).All(x => x.Length == 0 || (editor.ConstantTensor(x) is { } t && Elements(t) == 1))
+                        && next.Output.Skip(1).All(o => o.Length == 0 || editor.Consumers(o).Count == 0))
+                    {
+                        pending.Enqueue(next.Output[0]);
+                    }
+                    else if (next.OpType == "BatchNormalization" && next.Input.Count >= 5 && next.Input[0] == merged && next.Output.Skip(1).All(o => o.Length == 0)
+                        && Enumerable.Range(1, 4).All(k => editor.ConstantTensor(next.Input[k]) is { DataType: (int)TensorProto.Types.DataType.Float } p && p.Dims.Count == 1 && p.Dims[0] == total))
+                    {
+                        perUnit.AddRange(Enumerable.Range(1, 4).Select(k => new UnitSlice(next, k, 0, 1, offset)));
+                        pending.Enqueue(next.Output[0]);
+                    }
+                    else
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
         }
 
         // A node that treats each channel on its own: every non-constant input and its output carry the region's channels.
@@ -189,6 +257,51 @@ internal static class TiedChannels
             Join(node.Output[0]);
             return true;
         }
+    }
+
+    /// <summary>A Concat's axis, counted from the left.</summary>
+    private static long Axis(NodeProto concat, int rank)
+    {
+        var axis = Tensors.IntAttribute(concat, "axis", 0);
+        return axis < 0 ? axis + rank : axis;
+    }
+
+    /// <summary>The channels of a value, traced back through channel-wise nodes to the Conv or Concat that made them; null if unknown.</summary>
+    private static int? Channels(GraphEditor editor, string value)
+    {
+        for (var depth = 0; depth < 64 && editor.Producer(value) is { } node; depth++)
+        {
+            if (node.OpType == "Conv" && editor.ConstantTensor(node.Input[1]) is { Dims.Count: >= 3 } w)
+            {
+                return (int)w.Dims[0];
+            }
+
+            if (node.OpType == "Concat")
+            {
+                var sum = 0;
+                foreach (var input in node.Input)
+                {
+                    if (Channels(editor, input) is not { } c)
+                    {
+                        return null;
+                    }
+
+                    sum += c;
+                }
+
+                return sum;
+            }
+
+            if (!(UnitGroups.UnitWise.Contains(node.OpType) || Pools.Contains(node.OpType) || node.OpType == "BatchNormalization"
+                || (UnitGroups.Arithmetic.Contains(node.OpType) && editor.ConstantTensor(node.Input[0]) is null)))
+            {
+                return null;
+            }
+
+            value = node.Input[0];
+        }
+
+        return null;
     }
 
     /// <summary>A Conv of group 1 with constant float weights.</summary>

@@ -8,7 +8,9 @@ namespace DeepSeek.Engine.Pruning;
 /// <param name="Input">The input's index.</param>
 /// <param name="Axis">The tensor's axis of units.</param>
 /// <param name="Width">Entries per unit along the axis: 1 for channels and hidden units, the head size for attention heads.</param>
-internal sealed record UnitSlice(NodeProto Node, int Input, int Axis, int Width = 1);
+/// <param name="Offset">Where the units start along the axis: 0, or their place in a concatenation that the tensor reads (the
+/// entries before and after belong to other layers and are kept).</param>
+internal sealed record UnitSlice(NodeProto Node, int Input, int Axis, int Width = 1, int Offset = 0);
 
 /// <summary>An entry of a Reshape's target shape that counts units (attention heads, or heads × head size): rewritten to the
 /// kept units times <see cref="PerUnit"/>. The shape is a constant (<see cref="ConcatInput"/> −1, <see cref="Offset"/> the

@@ -5,7 +5,7 @@ using DeepSeek.Testing;
 
 namespace DeepSeek.Engine.Tests.Pruning;
 
-/// <summary>Channels several Convs must keep equal (a residual addition, a depthwise convolution), on small built models checked
+/// <summary>Channels several Convs must keep equal (a residual addition, a depthwise convolution, a concatenation), on small built models checked
 /// in ONNX Runtime against the model they came from.</summary>
 public sealed class TiedChannelTests
 {
@@ -57,6 +57,95 @@ public sealed class TiedChannelTests
             .Node("Conv", ["x", "wa", "ba"], ["h"]).Node("Relu", ["h"], ["h1"])
             .Node("Conv", ["h1", "wd", "bd"], ["d"], "", PassHarness.Int("group", 8), PassHarness.Ints("pads", 1, 1, 1, 1)).Node("Relu", ["d"], ["d1"])
             .Node("Conv", ["d1", "wc"], ["y"]);
+    }
+
+    /// <summary>x[1,4,8,8] → Conv a (3×3, 8) → Relu, and Conv b (1×1, 6) of x, concatenated (14 channels) → BatchNormalization → Relu
+    /// → Conv c (3×3, 5) → y. When <paramref name="dead"/>, channels 1 and 5 of a and 2 of b are zero, and so is their
+    /// normalization's mean and shift.</summary>
+    private static ModelBuilder Concatenation(bool dead)
+    {
+        var wa = ModelBuilder.Random(8 * 4 * 9, seed: 41, scale: 0.5f);
+        var wb = ModelBuilder.Random(6 * 4, seed: 42, scale: 0.5f);
+        var mean = ModelBuilder.Random(14, seed: 43, scale: 0.1f);
+        var shift = ModelBuilder.Random(14, seed: 44, scale: 0.1f);
+        foreach (var (weights, u, size, at) in dead ? [(wa, 1, 36, 1), (wa, 5, 36, 5), (wb, 2, 4, 10)] : Array.Empty<(float[], int, int, int)>())
+        {
+            Array.Clear(weights, u * size, size);
+            mean[at] = 0;
+            shift[at] = 0;
+        }
+
+        return new ModelBuilder(8, 13).Input("x", 1, 4, 8, 8).Output("y", 1, 5, 8, 8)
+            .Initializer("wa", wa, 8, 4, 3, 3).Initializer("wb", wb, 6, 4, 1, 1)
+            .Initializer("scale", ModelBuilder.Random(14, seed: 45, scale: 1f).Select(v => 1 + Math.Abs(v)).ToArray(), 14).Initializer("shift", shift, 14)
+            .Initializer("mean", mean, 14).Initializer("var", Enumerable.Repeat(1.5f, 14).ToArray(), 14)
+            .Initializer("wc", ModelBuilder.Random(5 * 14 * 9, seed: 46, scale: 0.5f), 5, 14, 3, 3)
+            .Node("Conv", ["x", "wa"], ["a"], "", PassHarness.Ints("pads", 1, 1, 1, 1)).Node("Relu", ["a"], ["a1"])
+            .Node("Conv", ["x", "wb"], ["b"])
+            .Node("Concat", ["a1", "b"], ["m"], "", PassHarness.Int("axis", 1))
+            .Node("BatchNormalization", ["m", "scale", "shift", "mean", "var"], ["n"]).Node("Relu", ["n"], ["n1"])
+            .Node("Conv", ["n1", "wc"], ["y"], "", PassHarness.Ints("pads", 1, 1, 1, 1));
+    }
+
+    [Fact]
+    public void Concatenated_channels_are_removed_at_their_offset_from_the_convs_and_normalization_that_read_the_concatenation()
+    {
+        using var temp = new TempDirectory();
+        var (source, working) = PassHarness.Load(Concatenation(dead: true), temp);
+        var editor = new GraphEditor(working.Proto.Graph);
+        var groups = UnitGroups.Find(editor);
+        Assert.Equal([8, 6], groups.Select(g => g.Units));
+        Assert.Equal([0, 8], groups.Select(g => Assert.Single(g.Consumers).Offset));
+        Assert.All(groups, g => Assert.Equal(4, g.PerUnit.Count(p => p.Node.OpType == "BatchNormalization")));
+
+        // Last offset first, as the pruning stage applies them.
+        foreach (var group in groups.AsEnumerable().Reverse())
+        {
+            var scores = ChannelPruner.Scores(working, editor, group, PruneMode.ChannelL1, null);
+            ChannelPruner.Apply(working, editor, group, ChannelPruner.Keep(scores, scores.Count(v => v == 0)), moments: null);
+        }
+
+        _ = editor.RemoveUnusedInitializers();
+        Assert.Equal([5L, 11, 3, 3], editor.ConstantTensor(working.Proto.Graph.Node.Single(n => n.Output[0] == "y").Input[1])!.Dims);
+        Assert.Equal([11L], editor.ConstantTensor(working.Proto.Graph.Node.Single(n => n.OpType == "BatchNormalization").Input[3])!.Dims);
+        var (expected, actual) = PassHarness.RunBoth(source, working, temp, "x", ModelBuilder.Random(4 * 64, seed: 47), [1, 4, 8, 8]);
+        Assert.True(PassHarness.MaxRelativeError(expected, actual) < 1e-5, $"{PassHarness.MaxRelativeError(expected, actual)}");
+
+        // Live channels of b, removed at their offset, move the output (a's channels before them are untouched either way).
+        var (source2, live) = PassHarness.Load(Concatenation(dead: false), temp);
+        var editor2 = new GraphEditor(live.Proto.Graph);
+        ChannelPruner.Apply(live, editor2, UnitGroups.Find(editor2)[1], [0, 1, 3, 4, 5], moments: null);
+        (expected, actual) = PassHarness.RunBoth(source2, live, temp, "x", ModelBuilder.Random(4 * 64, seed: 47), [1, 4, 8, 8]);
+        Assert.True(PassHarness.MaxRelativeError(expected, actual) > 1e-3);
+    }
+
+    [Fact]
+    public void The_build_prunes_both_sides_of_a_concatenation_and_ships_a_model_that_runs()
+    {
+        // Through the whole stage (sensitivity, shares, the two layers cut from one consumer in turn), opted out of the budget.
+        using var temp = new TempDirectory();
+        var input = temp.File("concat.onnx");
+        new DeepSeek.Onnx.Model.OnnxModel(Concatenation(dead: false).Build()).Save(input);
+        var output = temp.File("concat.pruned.onnx");
+        var report = DeepSeek.Engine.Compression.Compressor.Run(new DeepSeek.Engine.Compression.CompressionRequest
+        {
+            Input = input,
+            Output = output,
+            Profile = DeepSeek.Engine.Profiles.ProfileCatalog.BuiltIn.ForHost(),
+            Quantize = "none",
+            Budget = null,
+            Prune = PruneSettings.Parse("0.5", "channel-l1", null),
+        });
+
+        var layers = report.Pruning!.Layers;
+        Assert.Equal([8L, 6], layers.Select(l => l.Before));
+        Assert.All(layers, l => Assert.True(l.After < l.Before, $"{l.Layer}: {l.After}"));
+        var shipped = DeepSeek.Onnx.IO.ModelReader.Read(output);
+        var consumer = shipped.Proto.Graph.Node.Single(n => n.Output[0] == "y");
+        Assert.Equal(layers.Sum(l => l.After), new GraphEditor(shipped.Proto.Graph).ConstantTensor(consumer.Input[1])!.Dims[1]);
+        var (expected, actual) = PassHarness.RunBoth(input, shipped, temp, "x", ModelBuilder.Random(4 * 64, seed: 48), [1, 4, 8, 8]);
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(PassHarness.MaxRelativeError(expected, actual) > 1e-4); // live channels went: the output moved, and ORT ran it
     }
 
     [Fact]
