@@ -200,7 +200,7 @@ internal static class AttentionHeads
 
             for (var k = node.OpType == "Div" ? 1 : 0; k < 2; k++)
             {
-                if (editor.ConstantTensor(node.Input[k]) is { } c && c.Dims.Aggregate(1L, (a, d) => a * d) == 1 && editor.ConstantTensor(node.Input[1 - k]) is null)
+                if (editor.ConstantTensor(node.Input[k]) is { } c && UnitGroups.Elements(c) == 1 && editor.ConstantTensor(node.Input[1 - k]) is null)
                 {
                     return node.Input[1 - k];
                 }

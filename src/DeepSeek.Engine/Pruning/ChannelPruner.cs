@@ -172,7 +172,7 @@ internal static class ChannelPruner
 
         foreach (var depthwise in group.GroupCounts)
         {
-            depthwise.Attribute.Single(a => a.Name == "group").I = keep.Length;
+            Tensors.SetInt(depthwise, "group", keep.Length);
         }
 
         // The values' declared shapes no longer hold: ONNX Runtime infers them again.

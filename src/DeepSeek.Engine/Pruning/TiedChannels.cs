@@ -22,7 +22,7 @@ internal static class TiedChannels
     /// <summary>The channels <paramref name="start"/> writes, with every Conv they are tied to; null when they cannot be removed.</summary>
     public static UnitGroup? From(GraphEditor editor, NodeProto start)
     {
-        if (!IsDense(editor, start, out var first))
+        if (!UnitGroups.DenseConv(editor, start, out var first))
         {
             return null;
         }
@@ -94,14 +94,14 @@ internal static class TiedChannels
                 return false; // a graph input, or a constant
             }
 
-            if (node.OpType == "Conv" && IsDense(editor, node, out var w) && w.Dims[0] == units && w.Dims.Count == rank)
+            if (node.OpType == "Conv" && UnitGroups.DenseConv(editor, node, out var w) && w.Dims[0] == units && w.Dims.Count == rank)
             {
                 if (!producers.Contains(node, ReferenceEqualityComparer.Instance))
                 {
                     producers.Add(node);
                 }
 
-                return node.Input.Count < 3 || node.Input[2].Length == 0 || editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float };
+                return UnitGroups.FloatBiasOrNone(editor, node);
             }
 
             return Pass(node);
@@ -110,9 +110,9 @@ internal static class TiedChannels
         // A node reading a value of the region: a consumer, or a channel-wise node whose output joins.
         bool Read(NodeProto node, string value)
         {
-            if (node.OpType == "Conv" && node.Input[0] == value && !region.Contains(node.Input[1]) && IsDense(editor, node, out var w)
+            if (node.OpType == "Conv" && node.Input[0] == value && !region.Contains(node.Input[1]) && UnitGroups.DenseConv(editor, node, out var w)
                 && w.Dims.Count == rank && w.Dims[1] == units
-                && (node.Input.Count < 3 || node.Input[2].Length == 0 || editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float }))
+                && UnitGroups.FloatBiasOrNone(editor, node))
             {
                 if (!consumers.Contains(node, ReferenceEqualityComparer.Instance))
                 {
@@ -163,19 +163,17 @@ internal static class TiedChannels
 
                 foreach (var next in editor.Consumers(merged))
                 {
-                    if (next.OpType == "Conv" && next.Input[0] == merged && IsDense(editor, next, out var w) && w.Dims.Count == rank && w.Dims[1] == total
+                    if (next.OpType == "Conv" && next.Input[0] == merged && UnitGroups.DenseConv(editor, next, out var w) && w.Dims.Count == rank && w.Dims[1] == total
                         && next.Input.Skip(1).All(x => x != merged))
                     {
                         offsetConsumers.Add(new UnitSlice(next, 1, 1, 1, offset));
                     }
-                    else if (UnitGroups.UnitWise.Contains(next.OpType) && next.Input[0] == merged
-                        && next.Input.Skip(1).All(x => x.Length == 0 || (editor.ConstantTensor(x) is { } t && Elements(t) == 1))
-                        && next.Output.Skip(1).All(o => o.Length == 0 || editor.Consumers(o).Count == 0))
+                    else if (UnitGroups.UnitWise.Contains(next.OpType) && next.Input[0] == merged && UnitGroups.ScalarOperands(editor, next))
                     {
                         pending.Enqueue(next.Output[0]);
                     }
-                    else if (next.OpType == "BatchNormalization" && next.Input.Count >= 5 && next.Input[0] == merged && next.Output.Skip(1).All(o => o.Length == 0)
-                        && Enumerable.Range(1, 4).All(k => editor.ConstantTensor(next.Input[k]) is { DataType: (int)TensorProto.Types.DataType.Float } p && p.Dims.Count == 1 && p.Dims[0] == total))
+                    else if (next.OpType == "BatchNormalization" && next.Input[0] == merged && next.Output.Skip(1).All(o => o.Length == 0)
+                        && UnitGroups.NormalizationPerUnit(editor, next, total))
                     {
                         perUnit.AddRange(Enumerable.Range(1, 4).Select(k => new UnitSlice(next, k, 0, 1, offset)));
                         pending.Enqueue(next.Output[0]);
@@ -205,7 +203,7 @@ internal static class TiedChannels
 
             if (UnitGroups.UnitWise.Contains(node.OpType))
             {
-                if (!node.Input.Skip(1).All(x => x.Length == 0 || (editor.ConstantTensor(x) is { } t && Elements(t) == 1)))
+                if (!UnitGroups.ScalarOperands(editor, node))
                 {
                     return false;
                 }
@@ -216,15 +214,14 @@ internal static class TiedChannels
             {
                 Join(node.Input[0]);
             }
-            else if (node.OpType == "BatchNormalization" && node.Input.Count >= 5
-                && Enumerable.Range(1, 4).All(k => editor.ConstantTensor(node.Input[k]) is { DataType: (int)TensorProto.Types.DataType.Float } p && p.Dims.Count == 1 && p.Dims[0] == units))
+            else if (node.OpType == "BatchNormalization" && UnitGroups.NormalizationPerUnit(editor, node, units))
             {
                 perUnit.AddRange(Enumerable.Range(1, 4).Select(k => new UnitSlice(node, k, 0)));
                 Join(node.Input[0]);
             }
             else if (node.OpType == "Conv" && Tensors.IntAttribute(node, "group", 1) == units && units > 1
                 && editor.ConstantTensor(node.Input[1]) is { DataType: (int)TensorProto.Types.DataType.Float } dw && dw.Dims.Count == rank && dw.Dims[0] == units && dw.Dims[1] == 1
-                && (node.Input.Count < 3 || node.Input[2].Length == 0 || editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float }))
+                && UnitGroups.FloatBiasOrNone(editor, node))
             {
                 perUnit.Add(new UnitSlice(node, 1, 0));
                 if (node.Input.Count > 2 && node.Input[2].Length > 0)
@@ -303,22 +300,6 @@ internal static class TiedChannels
 
         return null;
     }
-
-    /// <summary>A Conv of group 1 with constant float weights.</summary>
-    private static bool IsDense(GraphEditor editor, NodeProto node, out TensorProto weight)
-    {
-        weight = null!;
-        if (node.OpType != "Conv" || node.Input.Count < 2 || Tensors.IntAttribute(node, "group", 1) != 1
-            || editor.ConstantTensor(node.Input[1]) is not { DataType: (int)TensorProto.Types.DataType.Float, Dims.Count: >= 3 } w)
-        {
-            return false;
-        }
-
-        weight = w;
-        return true;
-    }
-
-    private static long Elements(TensorProto tensor) => UnitGroups.Elements(tensor);
 
     private static long PerUnit(GraphEditor editor, string weight, int axis) => UnitGroups.ElementsPerUnit(editor.ConstantTensor(weight)!, axis);
 }

@@ -8,7 +8,7 @@ namespace DeepSeek.Engine.Pruning;
 /// float weights, the units are followed through the nodes that treat each unit on its own (activations, BatchNormalization,
 /// Add/Sub/Mul/Div with a scalar or per-unit constant) to consumers that read them as weights' input axis. A layer whose
 /// units reach anything else is left to <see cref="TiedChannels"/> (Conv channels tied by residual additions, depthwise
-/// convolutions and pools, pruned together) or left whole (a concatenation, a reshape, a graph output). Self-attention
+/// convolutions, pools and concatenations, pruned together) or left whole (a reshape, a graph output). Self-attention
 /// blocks are found by <see cref="AttentionHeads"/>: their heads are units too.
 /// </summary>
 internal static class UnitGroups
@@ -32,7 +32,7 @@ internal static class UnitGroups
                 continue;
             }
 
-            // Channels that meet others (a residual addition, a depthwise convolution, a pool) are pruned with every Conv they are tied to.
+            // Channels that meet others (a residual addition, a depthwise convolution, a pool, a concatenation) are pruned with every Conv they are tied to.
             var group = Follow(editor, node, start.Weight, start.Units, start.Rank, start.PerUnit)
                 ?? (node.OpType == "Conv" ? TiedChannels.From(editor, node) : null);
             if (group is not null && group.Weights.All(w => !claimed.Contains(w.Node)))
@@ -54,20 +54,14 @@ internal static class UnitGroups
 
     private static (UnitSlice Weight, int Units, int Rank, List<UnitSlice> PerUnit)? Start(GraphEditor editor, NodeProto node)
     {
-        if (node.OpType == "Conv" && node.Input.Count >= 2 && Tensors.IntAttribute(node, "group", 1) == 1
-            && editor.ConstantTensor(node.Input[1]) is { DataType: (int)TensorProto.Types.DataType.Float } w && w.Dims.Count >= 3)
+        if (DenseConv(editor, node, out var w))
         {
-            var perUnit = new List<UnitSlice>();
-            if (node.Input.Count > 2 && node.Input[2].Length > 0)
+            if (!FloatBiasOrNone(editor, node))
             {
-                if (editor.ConstantTensor(node.Input[2]) is not { DataType: (int)TensorProto.Types.DataType.Float })
-                {
-                    return null;
-                }
-
-                perUnit.Add(new UnitSlice(node, 2, 0));
+                return null;
             }
 
+            List<UnitSlice> perUnit = node.Input.Count > 2 && node.Input[2].Length > 0 ? [new UnitSlice(node, 2, 0)] : [];
             return (new UnitSlice(node, 1, 0), (int)w.Dims[0], w.Dims.Count, perUnit);
         }
 
@@ -162,10 +156,7 @@ internal static class UnitGroups
             if (UnitWise.Contains(node.OpType))
             {
                 // Only the first input carries units; Clip's bounds and PRelu's slope must be scalars; Dropout's mask unread.
-                return region.Contains(node.Input[0])
-                    && node.Input.Skip(1).All(x => x.Length == 0 || (!region.Contains(x) && editor.ConstantTensor(x) is { } t && Elements(t) == 1))
-                    && node.Output.Skip(1).All(o => o.Length == 0 || editor.Consumers(o).Count == 0)
-                    && Add(node.Output[0]);
+                return region.Contains(node.Input[0]) && ScalarOperands(editor, node) && Add(node.Output[0]);
             }
 
             if (Arithmetic.Contains(node.OpType) && node.Input.Count == 2)
@@ -186,18 +177,15 @@ internal static class UnitGroups
                 return Add(node.Output[0]);
             }
 
-            if (node.OpType == "BatchNormalization" && node.Input.Count >= 5 && region.Contains(node.Input[0]) && rank > 0
-                && node.Output.Skip(1).All(o => o.Length == 0)
-                && Enumerable.Range(1, 4).All(k => !region.Contains(node.Input[k]) && editor.ConstantTensor(node.Input[k]) is { DataType: (int)TensorProto.Types.DataType.Float } p && p.Dims.Count == 1 && p.Dims[0] == units))
+            if (node.OpType == "BatchNormalization" && region.Contains(node.Input[0]) && rank > 0
+                && node.Output.Skip(1).All(o => o.Length == 0) && NormalizationPerUnit(editor, node, units))
             {
                 perUnit.AddRange(Enumerable.Range(1, 4).Select(k => new UnitSlice(node, k, 0)));
                 return Add(node.Output[0]);
             }
 
-            if (node.OpType == "Conv" && rank > 0 && region.Contains(node.Input[0]) && !region.Contains(node.Input[1])
-                && Tensors.IntAttribute(node, "group", 1) == 1
-                && editor.ConstantTensor(node.Input[1]) is { DataType: (int)TensorProto.Types.DataType.Float } w && w.Dims.Count == rank && w.Dims[1] == units
-                && (node.Input.Count < 3 || node.Input[2].Length == 0 || (!region.Contains(node.Input[2]) && editor.ConstantTensor(node.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float })))
+            if (rank > 0 && DenseConv(editor, node, out var w) && region.Contains(node.Input[0]) && !region.Contains(node.Input[1])
+                && w.Dims.Count == rank && w.Dims[1] == units && FloatBiasOrNone(editor, node))
             {
                 consumers.Add(new UnitSlice(node, 1, 1));
                 consumed.Add(node.Input[0]);
@@ -217,6 +205,35 @@ internal static class UnitGroups
             return false;
         }
     }
+
+    /// <summary>A unit-wise node's other inputs are absent or scalar constants (Clip's bounds, PRelu's slope), and its other
+    /// outputs (Dropout's mask) are unread.</summary>
+    internal static bool ScalarOperands(GraphEditor editor, NodeProto node)
+        => node.Input.Skip(1).All(x => x.Length == 0 || (editor.ConstantTensor(x) is { } t && Elements(t) == 1))
+            && node.Output.Skip(1).All(o => o.Length == 0 || editor.Consumers(o).Count == 0);
+
+    /// <summary>A BatchNormalization whose scale, shift, mean and variance are constant float vectors of <paramref name="units"/>.</summary>
+    internal static bool NormalizationPerUnit(GraphEditor editor, NodeProto node, int units)
+        => node.Input.Count >= 5 && Enumerable.Range(1, 4).All(k =>
+            editor.ConstantTensor(node.Input[k]) is { DataType: (int)TensorProto.Types.DataType.Float } p && p.Dims.Count == 1 && p.Dims[0] == units);
+
+    /// <summary>A Conv of group 1 with constant float weights (<paramref name="weight"/>).</summary>
+    internal static bool DenseConv(GraphEditor editor, NodeProto node, out TensorProto weight)
+    {
+        weight = null!;
+        if (node.OpType != "Conv" || node.Input.Count < 2 || Tensors.IntAttribute(node, "group", 1) != 1
+            || editor.ConstantTensor(node.Input[1]) is not { DataType: (int)TensorProto.Types.DataType.Float, Dims.Count: >= 3 } w)
+        {
+            return false;
+        }
+
+        weight = w;
+        return true;
+    }
+
+    /// <summary>A Conv without a bias, or with a constant float one.</summary>
+    internal static bool FloatBiasOrNone(GraphEditor editor, NodeProto conv)
+        => conv.Input.Count < 3 || conv.Input[2].Length == 0 || editor.ConstantTensor(conv.Input[2]) is { DataType: (int)TensorProto.Types.DataType.Float };
 
     /// <summary>
     /// A constant operand of element-wise arithmetic on units: a scalar, or one value per unit on the units' axis
