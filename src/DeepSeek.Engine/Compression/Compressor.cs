@@ -153,7 +153,7 @@ public static class Compressor
         {
             RandomSamples = evidence.Random,
             PruneLimit = pruning.Limit,
-            CheckBudget = candidate => CheckPruned(recipe, request, source, candidate, staging, evidence),
+            CheckBudget = (candidate, check) => CheckPruned(recipe, request, source, candidate, staging, evidence, check),
         };
         pruning.Shipped = 0;
         foreach (var stage in RecipeBook.Get(recipe).Stages)
@@ -289,7 +289,7 @@ public static class Compressor
     /// <see cref="PrunedBudgetShare"/> of it when a quantizing recipe follows, the whole budget for <c>none</c>. Opted out:
     /// always within.
     /// </summary>
-    private static string? CheckPruned(Recipe recipe, CompressionRequest request, OnnxModel source, OnnxModel candidate, string staging, Evidence evidence)
+    private static string? CheckPruned(Recipe recipe, CompressionRequest request, OnnxModel source, OnnxModel candidate, string staging, Evidence evidence, IReadOnlyList<int>? check)
     {
         if (request.Budget is not { } budget)
         {
@@ -302,7 +302,10 @@ public static class Compressor
         {
             using var original = ModelSession.Open(source.SourcePath!, null);
             using var pruned = ModelSession.Open(path, null);
-            var evaluation = Evaluator.Compare(original, pruned, evidence.Samples, evidence.Labels, evidence.DataSource, request.Output, null, evidence.SampleNames, evidence.Kinds);
+            // The samples the pruning fitted its refits on would flatter the candidate: it is judged on the others.
+            List<T>? Checked<T>(List<T>? all) => all is null || check is null ? all : check.Select(i => all[i]).ToList();
+            var evaluation = Evaluator.Compare(original, pruned, Checked(evidence.Samples)!, Checked(evidence.Labels), evidence.DataSource, request.Output, null,
+                Checked(evidence.SampleNames), evidence.Kinds);
             return (recipe == Recipe.None ? budget : budget with { Points = budget.Points * PrunedBudgetShare }).Check(evaluation);
         }
         finally

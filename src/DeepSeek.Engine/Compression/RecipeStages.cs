@@ -30,8 +30,9 @@ internal sealed class StageRun(CompressionRequest request, OnnxModel source, Pas
     public IReadOnlyDictionary<string, (double[] Hessian, long Rows)>? InputMoments { get; set; }
     public IReadOnlyList<LayerSensitivity> Sensitivity { get; set; } = [];
 
-    /// <summary>Checks a pruned candidate against the accuracy budget (null: within it); set by the compressor.</summary>
-    public Func<DeepSeek.Onnx.Model.OnnxModel, string?> CheckBudget { get; init; } = _ => null;
+    /// <summary>Checks a pruned candidate against the accuracy budget (null: within it) on the samples at the indices given
+    /// (null: all; pruning leaves out those it fitted on); set by the compressor.</summary>
+    public Func<DeepSeek.Onnx.Model.OnnxModel, IReadOnlyList<int>?, string?> CheckBudget { get; init; } = (_, _) => null;
 
     /// <summary>The most pruning may remove in this attempt (a retry after a missed budget lowers it).</summary>
     public double PruneLimit { get; init; } = 1;

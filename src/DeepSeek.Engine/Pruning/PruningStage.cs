@@ -10,9 +10,9 @@ using Google.Protobuf;
 namespace DeepSeek.Engine.Pruning;
 
 /// <summary>What the prune stage needs from the compressor: the model, the request, samples, and a check of a candidate
-/// against the accuracy budget (null: within it; else what missed).</summary>
+/// against the accuracy budget on the samples at the indices given (null: all), returning null when within it, else what missed.</summary>
 internal sealed record PruningInputs(OnnxModel Model, PruneSettings Settings, double Limit, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> Samples,
-    Func<OnnxModel, string?> CheckBudget, IProgress<string>? Progress, CancellationToken Cancellation);
+    Func<OnnxModel, IReadOnlyList<int>?, string?> CheckBudget, IProgress<string>? Progress, CancellationToken Cancellation);
 
 /// <summary>
 /// The <c>prune</c> stage: removes channels (or zeroes weights) in the working model, as much of the request as the accuracy
@@ -24,6 +24,9 @@ internal static class PruningStage
 {
     /// <summary>Samples used to measure sensitivity and layer statistics.</summary>
     public const int MaxSamples = 16;
+
+    /// <summary>The fewest samples the budget is checked on without the ones the refits were fitted on (fewer: on all of them).</summary>
+    public const int MinChecked = 8;
 
     /// <summary>The shares tried, as fractions of the request, largest first.</summary>
     public static IReadOnlyList<double> Steps { get; } = [1, 0.75, 0.5, 0.35, 0.25, 0.125];
@@ -60,11 +63,13 @@ internal static class PruningStage
             return new PruningReport(settings.ToString(), settings.Fraction, 0, 0, [], []);
         }
 
-        // The consumers are refitted on the first half of the samples and sensitivity is measured on the other half: a refit
-        // judged on its own rows would look perfect.
+        // The consumers are refitted on every other sample, and sensitivity and the budget are measured on the others: a refit
+        // judged on its own rows would look perfect. Alternate samples, so that a folder in order of class (or of photo) gives
+        // both halves some of each: fitted on the first 8 of ResNet-18's calibration views (one photo), the 3.2 % shipped held
+        // 0.985 and 0.980 on two photos never seen.
         var samples = inputs.Samples.Take(MaxSamples).ToList();
-        var fitted = samples.Take(Math.Max(1, (samples.Count + 1) / 2)).ToList();
-        var measured = samples.Count > 1 ? samples.Skip(fitted.Count).ToList() : samples;
+        var fitted = samples.Where((_, i) => i % 2 == 0).ToList();
+        var measured = samples.Count > 1 ? samples.Where((_, i) => i % 2 == 1).ToList() : samples;
         inputs.Progress?.Report($"pruning: {groups.Count} prunable layer(s); measuring their inputs");
         var moments = UnitStatistics.Collect(model, groups, fitted, inputs.Progress, inputs.Cancellation);
 
@@ -93,14 +98,20 @@ internal static class PruningStage
         // A layer's work: its weights times the positions they are applied at (a convolution's output pixels, a MatMul's rows).
         var weights = groups.Select(g => (double)g.Units * g.ParametersPerUnit).ToList();
         var cost = groups.Select((g, i) => weights[i] * Positions(g, moments)).ToList();
+        // The budget is checked on the samples the refits were not fitted on, when there are enough of them.
+        var unfitted = Enumerable.Range(0, inputs.Samples.Count).Where(i => i >= samples.Count || i % 2 == 1).ToList();
+        IReadOnlyList<int>? check = unfitted.Count >= MinChecked ? unfitted : null;
         var tried = new List<string>();
+        var convValues = groups.Where(g => g.Consumers.Any(c => c.Node.OpType == "Conv")).SelectMany(g => g.ConsumedValues).ToHashSet(StringComparer.Ordinal);
+        var original = convValues.Count == 0 ? null : UnitStatistics.Capture(model, convValues, fitted, inputs.Cancellation);
         foreach (var step in Steps)
         {
             var target = request * step;
             var shares = Allocate(weights, cost, loss, target);
-            var candidate = Pruned(model, chosen, shares, scores, moments);
+            var candidate = Pruned(model, chosen, shares, scores, moments,
+                original is null ? null : (copy, group) => UnitStatistics.Drift(copy, group, fitted, original, inputs.Cancellation));
             inputs.Progress?.Report(string.Create(CultureInfo.InvariantCulture, $"pruning: checking {target:0.###} of the prunable weights against the budget"));
-            var missed = inputs.CheckBudget(candidate);
+            var missed = inputs.CheckBudget(candidate, check);
             if (missed is not null)
             {
                 tried.Add(string.Create(CultureInfo.InvariantCulture, $"{target:0.###}: {missed}"));
@@ -119,7 +130,9 @@ internal static class PruningStage
                 prunable += groups[g].Units * groups[g].ParametersPerUnit;
             }
 
-            return new PruningReport(settings.ToString(), settings.Fraction, prunable == 0 ? 0 : (double)removed / prunable, total == 0 ? 0 : (double)removed / total, layers, tried);
+            // Of the whole model, what really went: a Conv between two pruned layers loses input and output channels, counted in both.
+            var left = model.Graph.Weights().Sum(w => w.Elements);
+            return new PruningReport(settings.ToString(), settings.Fraction, prunable == 0 ? 0 : (double)removed / prunable, total == 0 ? 0 : 1 - ((double)left / total), layers, tried);
         }
 
         inputs.Progress?.Report("pruning: no share within the budget; nothing removed");
@@ -141,7 +154,7 @@ internal static class PruningStage
             var editor = new GraphEditor(candidate.Proto.Graph);
             var layers = MagnitudePruning.Apply(candidate, editor, share, settings.Pattern, inputs.Cancellation);
             _ = editor.RemoveUnusedInitializers();
-            var missed = inputs.CheckBudget(candidate);
+            var missed = inputs.CheckBudget(candidate, null);
             if (missed is not null && settings.Pattern is null)
             {
                 tried.Add(string.Create(CultureInfo.InvariantCulture, $"{share:0.###}: {missed}"));
@@ -197,12 +210,19 @@ internal static class PruningStage
     /// <summary>Whether a shape has size 1 on the axis <paramref name="fromRight"/> places from the right (or not that many axes).</summary>
     private static bool Broadcasts(IReadOnlyList<long> shape, int fromRight) => shape.Count < fromRight || shape[^fromRight] == 1;
 
-    /// <summary>A copy of <paramref name="model"/> with each chosen group (an index into <see cref="UnitGroups.Find"/>) pruned by its share.</summary>
-    private static OnnxModel Pruned(OnnxModel model, int[] chosen, double[] shares, List<double[]> scores, IReadOnlyDictionary<string, UnitMoments> moments)
+    /// <summary>
+    /// A copy of <paramref name="model"/> with each chosen group (an index into <see cref="UnitGroups.Find"/>) pruned by its
+    /// share. With <paramref name="drift"/> null every consumer is refitted on the original model's moments; else a group with
+    /// Conv consumers, pruned after others, is refitted on what the partly pruned copy feeds them against what the original
+    /// did (<see cref="UnitStatistics.Drift"/>), so that each layer's refit also takes back the error of the layers before it.
+    /// </summary>
+    private static OnnxModel Pruned(OnnxModel model, int[] chosen, double[] shares, List<double[]> scores, IReadOnlyDictionary<string, UnitMoments> moments,
+        Func<OnnxModel, UnitGroup, IReadOnlyDictionary<string, UnitMoments>>? drift = null)
     {
         var copy = new OnnxModel(model.Proto.Clone(), model.DisplayPath, model.BaseDirectory);
         var editor = new GraphEditor(copy.Proto.Graph);
         var groups = UnitGroups.Find(editor); // the same layers, in the same order, on the copy's nodes
+        var changed = false;
         // Layers concatenated into one tensor are cut from its consumers last offset first, so that the offsets of the others still hold.
         foreach (var g in Enumerable.Range(0, chosen.Length).OrderByDescending(g => groups[chosen[g]].Consumers.Concat(groups[chosen[g]].PerUnit).Max(s => (int?)s.Offset) ?? 0))
         {
@@ -210,7 +230,16 @@ internal static class PruningStage
             var remove = Removed(group, shares[g]);
             if (remove > 0)
             {
-                ChannelPruner.Apply(copy, editor, group, ChannelPruner.Keep(scores[g], remove), moments);
+                var used = moments;
+                if (drift is not null && changed && group.Consumers.Any(c => c.Node.OpType == "Conv"))
+                {
+                    _ = editor.RemoveUnusedInitializers();
+                    var measured = drift(copy, group);
+                    used = measured.Count == 0 ? moments : moments.Where(kv => !measured.ContainsKey(kv.Key)).Concat(measured).ToDictionary(StringComparer.Ordinal);
+                }
+
+                ChannelPruner.Apply(copy, editor, group, ChannelPruner.Keep(scores[g], remove), used);
+                changed = true;
             }
         }
 

@@ -21,10 +21,10 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
     : IClassFixture<ResNet18CompressionTests.Photos>, IClassFixture<SentenceFolders>
 {
     [Fact]
-    public void ResNet18_channel_pruning_with_int8_static_is_refused_at_every_share_the_1_percent_budget_does_not_hold()
+    public void ResNet18_channel_pruning_with_int8_static_ships_the_largest_share_the_1_percent_budget_holds()
     {
-        // Without retraining, removing even 3.75 % of the prunable channels costs ResNet-18's features more than 1 %: the prune
-        // stage tries six shares, says what each measured, and ships the model unpruned (still int8-static, still verified).
+        // Each consumer refitted on what the kept channels predict of the removed ones (and of what earlier layers' pruning
+        // moved), the shares tried from the request down, the first that holds on the calibration views not fitted on ships.
         using var temp = new TempDirectory();
         var path = temp.File("resnet18.pruned.onnx");
         var report = Compressor.Run(new CompressionRequest
@@ -38,15 +38,20 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
         });
         Write(report);
         var pruning = report.Pruning!;
-        Assert.Equal(0, pruning.ShippedFraction);
-        Assert.Equal(PruningStage.Steps.Count, pruning.Tried.Count);
+        Assert.InRange(pruning.ShippedFraction, 0.15, 0.35); // measured here: 0.295
         Assert.All(pruning.Tried, t => Assert.Contains("pooled cosine", t, StringComparison.Ordinal));
+        Assert.Contains(pruning.Layers, l => l.After < l.Before);
         // The inner channels of the 8 basic blocks and the stem's own, and the residual streams of the first three stages (each
         // written by several Convs that must lose the same channels; the last stage's stream is the output).
         Assert.Equal(12, pruning.Layers.Count);
         Assert.Equal(9, pruning.Layers.Count(l => l.Kind == "conv-channels"));
         Assert.Equal([64L, 128, 256], pruning.Layers.Where(l => l.Kind == "tied-channels").Select(l => l.Before));
-        Assert.All(pruning.Layers, l => Assert.True(l.After == l.Before && l.Sensitivity > 0, $"{l.Layer}: {l.Before} → {l.After}, {l.Sensitivity}"));
+        Assert.All(pruning.Layers, l => Assert.True(l.After <= l.Before && l.After % 16 == 0 && l.Sensitivity >= 0, $"{l.Layer}: {l.Before} → {l.After}, {l.Sensitivity}"));
+
+        // On photos the calibration never saw, the features move further than on the calibration's own (views of two photos
+        // say less about a third than the budget check can know): the closing figures of issue 15 and docs/benchmarks.md.
+        var heldOut = HeldOut(path, report.SessionOptions);
+        Assert.All(heldOut.Values, cosine => Assert.InRange(cosine, 0.97, 1)); // measured here: 0.9875, 0.9928, 0.9987
         // [1, 512, 1, 1] features are one vector per row (the pooled cosine of 512 width-1 "positions" was 1 whatever they held)
         Assert.Equal(report.Evaluation.Outputs[0].MeanCosine, report.Evaluation.Outputs[0].PooledCosine!.Value, 9);
         Assert.Equal("int8-static", report.Recipe);
@@ -84,7 +89,7 @@ public sealed class ChannelPruningTests(ResNet18CompressionTests.Photos photos, 
 
         // ONNX Runtime runs the smaller model; on photos it never saw, the features move as far as the report said they would.
         var heldOut = HeldOut(path, report.SessionOptions);
-        Assert.All(heldOut.Values, cosine => Assert.InRange(cosine, 0.3, 0.99)); // measured here: 0.569, 0.585, 0.913
+        Assert.All(heldOut.Values, cosine => Assert.InRange(cosine, 0.98, 1)); // measured here: 0.9919, 0.9956, 0.9996
     }
 
     [Fact]
