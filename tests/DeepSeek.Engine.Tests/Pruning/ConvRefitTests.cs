@@ -77,4 +77,50 @@ public sealed class ConvRefitTests
         Assert.True(byNorm[5] > new[] { 2, 3, 4 }.Max(u => byNorm[u]));
         Assert.True(measured[5] < new[] { 2, 3, 4 }.Min(u => measured[u]), string.Join(", ", measured));
     }
+
+    /// <summary>x[1,6,8,8] → Conv a (1×1, 16) → Conv b (3×3, 16, pads 1) → Relu → Conv c (1×1, 4) → y: two prunable layers in a
+    /// row, a's channels (16 made from 6: each follows from the others) read by b and b's by c.</summary>
+    private static ModelBuilder Chain() => new ModelBuilder(8, 13).Input("x", 1, 6, 8, 8).Output("y", 1, 4, 8, 8)
+        .Initializer("wa", ModelBuilder.Random(16 * 6, seed: 71, scale: 0.5f), 16, 6, 1, 1).Initializer("ba", ModelBuilder.Random(16, seed: 72, scale: 0.2f), 16)
+        .Initializer("wb", ModelBuilder.Random(16 * 16 * 9, seed: 73, scale: 0.2f), 16, 16, 3, 3).Initializer("bb", ModelBuilder.Random(16, seed: 74, scale: 0.2f), 16)
+        .Initializer("wc", ModelBuilder.Random(4 * 16, seed: 75, scale: 0.5f), 4, 16, 1, 1)
+        .Node("Conv", ["x", "wa", "ba"], ["h"])
+        .Node("Conv", ["h", "wb", "bb"], ["g"], "", PassHarness.Ints("pads", 1, 1, 1, 1)).Node("Relu", ["g"], ["g1"])
+        .Node("Conv", ["g1", "wc"], ["y"]);
+
+    [Fact]
+    public void Refitting_on_the_partly_pruned_model_takes_back_what_the_earlier_layer_moved()
+    {
+        // Half of a's channels go (the kept ones predict most of what they carried, the ridge gives back less) and one of b's.
+        // Refitted on the original's moments, c assumes b's kept channels arrive as they did; refitted on what the pruned a and
+        // b now feed it (PruningStage.Pruned with drift), c takes back part of a's error too. Measured: 0.231 against 0.245.
+        using var temp = new TempDirectory();
+        var (source, model) = PassHarness.Load(Chain(), temp);
+        var editor = new GraphEditor(model.Proto.Graph);
+        var groups = UnitGroups.Find(editor);
+        Assert.Equal(2, groups.Count);
+        var samples = Enumerable.Range(0, 16)
+            .Select(s => (IReadOnlyDictionary<string, TensorValue>)new Dictionary<string, TensorValue> { ["x"] = TensorValue.Create(ModelBuilder.Random(6 * 64, seed: 80 + s), 1, 6, 8, 8) })
+            .ToList();
+        var moments = UnitStatistics.Collect(model, groups, samples, null, CancellationToken.None);
+        var scores = groups.Select(g => ChannelPruner.Scores(model, editor, g, PruneMode.ChannelL2, moments)).ToList();
+        var original = UnitStatistics.Capture(model, groups.SelectMany(g => g.ConsumedValues).ToHashSet(StringComparer.Ordinal), samples, CancellationToken.None);
+        double Error(OnnxModel pruned)
+        {
+            // Relative L2 error over inputs neither fit saw.
+            double error = 0, norm = 0;
+            for (var seed = 100; seed < 108; seed++)
+            {
+                var (expected, actual) = PassHarness.RunBoth(source, pruned, temp, "x", ModelBuilder.Random(6 * 64, seed: seed), [1, 6, 8, 8]);
+                error += expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Sum();
+                norm += expected.Sum(e => (double)e * e);
+            }
+
+            return Math.Sqrt(error / norm);
+        }
+
+        var alone = Error(PruningStage.Pruned(model, [0, 1], [0.5, 0.0625], scores, moments));
+        var drift = Error(PruningStage.Pruned(model, [0, 1], [0.5, 0.0625], scores, moments, (copy, group) => UnitStatistics.Drift(copy, group, samples, original, CancellationToken.None)));
+        Assert.True(drift < alone * 0.97, $"with drift {drift}, on the original's moments {alone}");
+    }
 }
