@@ -241,16 +241,17 @@ internal static class ChannelPruner
             }
             else
             {
-                // Moments are measured on the units' own value; a consumer of a concatenation reads more channels than the group has.
-                var measured = consumer.Node.OpType == "Conv" && consumer.Offset == 0 && stats is not null && stats.Sums.Length == group.Units;
-                if (measured && stats!.Gram is not null && Regress(model, editor, consumer.Node, keep, removed, stats))
+                // Moments of the units' own value are regressed on; a consumer of a concatenation reads more channels than the
+                // group has, and gets the removed channels' means at the group's offset.
+                var measured = consumer.Node.OpType == "Conv" && stats is not null && stats.Sums.Length >= consumer.Offset + group.Units;
+                if (measured && consumer.Offset == 0 && stats!.Sums.Length == group.Units && stats.Gram is not null && Regress(model, editor, consumer.Node, keep, removed, stats))
                 {
                     continue;
                 }
 
                 if (measured)
                 {
-                    AddRemovedMeans(model, editor, consumer.Node, removed, stats!);
+                    AddRemovedMeans(model, editor, consumer.Node, removed.Select(c => c + consumer.Offset).ToArray(), stats!);
                 }
 
                 Slice(model, editor, consumer, keep, group.Units);
@@ -352,7 +353,8 @@ internal static class ChannelPruner
         return copy;
     }
 
-    /// <summary>A Conv consumer's bias gains Σ over removed channels of mean × the channel's kernel sum (zero padding aside).</summary>
+    /// <summary>A Conv consumer's bias gains Σ over removed channels of mean × the channel's kernel sum (zero padding aside);
+    /// <paramref name="removed"/> are the consumer's input channels (a concatenation's, at the group's offset).</summary>
     private static void AddRemovedMeans(OnnxModel model, GraphEditor editor, NodeProto conv, int[] removed, UnitMoments stats)
     {
         var weight = editor.ConstantTensor(conv.Input[1])!;

@@ -99,6 +99,24 @@ internal static class UnitStatistics
                     AddPlanes(data, data, (int)value.Shape[0], units, sum, null, gram, symmetric: true);
                     counts[name] += value.Shape[0] * plane;
                 }
+                else if (value.Shape.Count >= 2 && value.Shape[1] > units)
+                {
+                    // A concatenation the units are part of: every channel's sum (its consumers are given back the removed
+                    // channels' means at the units' offset)
+                    var channels = (int)value.Shape[1];
+                    if (sum.Length != channels)
+                    {
+                        sum = sums[name] = new double[channels];
+                    }
+
+                    var plane = (int)(data.Length / value.Shape[0] / channels);
+                    for (var i = 0; i < data.Length / plane; i++)
+                    {
+                        sum[i % channels] += TensorPrimitives.Sum(data.AsSpan(i * plane, plane));
+                    }
+
+                    counts[name] += value.Shape[0] * plane;
+                }
             }
         }
 

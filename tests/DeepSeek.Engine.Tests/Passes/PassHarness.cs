@@ -58,6 +58,21 @@ internal static class PassHarness
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
+    /// <summary>‖actual − expected‖ / ‖expected‖ of output <c>y</c> over one random input of <paramref name="shape"/> per seed
+    /// (<see cref="RunBoth"/>): how far a transformation moved the model, on inputs no fit saw.</summary>
+    public static double RelativeError(string source, OnnxModel working, TempDirectory temp, string input, long[] shape, IEnumerable<int> seeds)
+    {
+        double error = 0, norm = 0;
+        foreach (var seed in seeds)
+        {
+            var (expected, actual) = RunBoth(source, working, temp, input, ModelBuilder.Random((int)shape.Aggregate(1L, (a, d) => a * d), seed: seed), shape);
+            error += expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Sum();
+            norm += expected.Sum(e => (double)e * e);
+        }
+
+        return Math.Sqrt(error / norm);
+    }
+
     /// <summary>Saves <paramref name="working"/> beside the source and runs both files on the same input (and a second float input
     /// <paramref name="extra"/>); returns (original, transformed) of output <paramref name="output"/>.</summary>
     public static (float[] Expected, float[] Actual) RunBoth(string source, OnnxModel working, TempDirectory temp, string input, float[] data, long[] shape, string output = "y",
